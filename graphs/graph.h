@@ -1,0 +1,98 @@
+/* The graph IR: tensors (inputs, weights, node results) and nodes, in plain arrays.
+ * graphs/ never includes an OpenCL or Vulkan header; the runtime sees only the plan. */
+#ifndef PORTA_GRAPH_H
+#define PORTA_GRAPH_H
+
+#include "porta.h"
+#include "graphs/context.h"
+
+#define PORTA_MAX_OPERANDS 8
+#define PORTA_MAX_ATTRS 8
+
+/* A position in .pg text; line 0 means the item was made through the C API. */
+typedef struct porta_srcpos {
+    int line, col;
+} porta_srcpos;
+
+typedef struct porta_attr_value {
+    bool set;                  /* false: the op table's default applies */
+    porta_attr_kind kind;
+    int64_t i;
+    double f;
+    bool b;
+    char *s;
+    int64_t *ints;
+    int n_ints;
+    porta_srcpos pos;
+} porta_attr_value;
+
+typedef struct porta_tensor {
+    char *name;
+    porta_tensor_kind kind;
+    porta_dtype dtype;
+    porta_shape shape;          /* inputs and weights: declared; nodes: inferred by validation */
+    char *key;                  /* weights: the name in a weights file */
+    int node;                   /* PORTA_TENSOR_NODE: index of its node, -1 until defined */
+    bool is_output;
+    porta_srcpos pos;           /* where it was declared or defined */
+} porta_tensor;
+
+typedef struct porta_node {
+    int op;                                   /* row of the op table */
+    /* For fixed-arity ops slot i is the op's operand i (-1: an absent optional one); for a
+     * variadic op (concat) the slots hold n_operands tensors in order. */
+    int n_operands;
+    porta_tensor_id operands[PORTA_MAX_OPERANDS];
+    porta_srcpos operand_pos[PORTA_MAX_OPERANDS];
+    porta_attr_value attrs[PORTA_MAX_ATTRS];  /* indexed like the op's attribute specs */
+    porta_tensor_id output;
+    porta_srcpos pos;                         /* the op name in the text */
+} porta_node;
+
+struct porta_graph {
+    porta_context *context;
+    char *name;
+    char *filename;             /* for messages; NULL for graphs built through the API */
+    porta_tensor *tensors;
+    int n_tensors, cap_tensors;
+    porta_node *nodes;
+    int n_nodes, cap_nodes;
+    int *order;                 /* node indices in a topological order, after validation */
+    bool validated;
+    int next_anon;
+};
+
+/* Internal builder steps (the parser needs names that are used before they are defined). */
+porta_status porta_graph_new_tensor(porta_graph *graph, const char *name, porta_tensor_kind kind,
+                                    porta_srcpos pos, porta_tensor_id *out_tensor);
+/* A fresh name "_N" that no tensor has. Returned string is owned by the caller. */
+char *porta_graph_fresh_name(porta_graph *graph);
+/* Makes `output` (a PORTA_TENSOR_NODE tensor with node == -1) the result of a new node. */
+porta_status porta_graph_define_node(porta_graph *graph, porta_tensor_id output, int op,
+                                     porta_srcpos pos, porta_node **out_node);
+
+/* "file:line:col: " for a position (or "" for the API); for messages. */
+void porta_graph_where(const porta_graph *graph, porta_srcpos pos, char *out, size_t size);
+/* Fails with a message prefixed by the position: "file:line:col: message". */
+porta_status porta_graph_error_at(const porta_graph *graph, porta_srcpos pos, porta_status status,
+                                  const char *format, ...) PORTA_PRINTF(4, 5);
+
+/* Element count of a shape; false when it overflows int64 or a dim is not positive. */
+bool porta_shape_elements(const porta_shape *shape, int64_t *out_count);
+/* "[1, 128, 384]" into out. */
+void porta_shape_format(const porta_shape *shape, char *out, size_t size);
+bool porta_shape_equal(const porta_shape *a, const porta_shape *b);
+
+/* The value of attribute `index` of a node, falling back to the op table's default. */
+int64_t porta_node_int(const porta_graph *graph, const porta_node *node, const char *attr);
+double porta_node_float(const porta_graph *graph, const porta_node *node, const char *attr);
+bool porta_node_bool(const porta_graph *graph, const porta_node *node, const char *attr);
+const char *porta_node_string(const porta_graph *graph, const porta_node *node, const char *attr);
+/* Returns the list and its length; NULL/0 when unset and without default. */
+const int64_t *porta_node_ints(const porta_graph *graph, const porta_node *node, const char *attr,
+                               int *out_count);
+/* The tensor bound to the operand named `operand` ("mask"), or -1 when absent. */
+porta_tensor_id porta_node_operand(const porta_graph *graph, const porta_node *node,
+                                   const char *operand);
+
+#endif

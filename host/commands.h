@@ -1,0 +1,12 @@
+/* Subcommands of the `porta` command. Each takes argv starting at its own name and returns the
+ * process exit status: 0 success, 1 the input or the device failed, 2 a usage error. */
+#ifndef PORTA_HOST_COMMANDS_H
+#define PORTA_HOST_COMMANDS_H
+
+typedef struct porta_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+} porta_command;
+
+#endif

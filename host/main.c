@@ -1,0 +1,29 @@
+/* The `porta` command: one subcommand per file in host/ (cmd_*.c). */
+#include "host/commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const porta_command commands[] = {
+    {"help", "show this list", NULL},
+};
+
+static int usage(FILE *out)
+{
+    fprintf(out, "usage: porta COMMAND [ARGS]  (porta COMMAND --help for each)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    return out == stdout ? 0 : 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) return usage(stderr);
+    if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+        return usage(stdout);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (commands[i].run && !strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "porta: unknown command '%s'\n", argv[1]);
+    return usage(stderr);
+}

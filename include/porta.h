@@ -1,0 +1,180 @@
+/* porta: graphs of attention operations on any GPU through OpenCL or Vulkan.
+ *
+ * This is the one public header. Conventions:
+ * - Every fallible call returns a porta_status; the context it was given keeps a message that names
+ *   what was wrong and where (porta_last_error). Out-parameters are set to NULL/0 first.
+ * - Handles are opaque. Whoever creates a handle destroys it; destroy functions accept NULL.
+ * - Nothing here aborts, exits or prints. There is no global mutable state: two contexts used from
+ *   two threads never touch each other.
+ */
+#ifndef PORTA_H
+#define PORTA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && !defined(PORTA_STATIC_BUILD)
+#define PORTA_API __attribute__((visibility("default")))
+#else
+#define PORTA_API
+#endif
+
+#define PORTA_MAX_RANK 4
+
+typedef enum porta_status {
+    PORTA_OK = 0,
+    PORTA_ERROR_INVALID_ARGUMENT, /* a NULL handle, a bad enum value, an out-of-range index */
+    PORTA_ERROR_PARSE,            /* .pg text that does not follow the grammar */
+    PORTA_ERROR_INVALID_GRAPH,    /* undefined or duplicate names, cycles, bad attributes */
+    PORTA_ERROR_SHAPE,            /* operand shapes or dtypes that an op does not accept */
+    PORTA_ERROR_OUT_OF_MEMORY,
+    PORTA_ERROR_IO,               /* a file that cannot be opened, read or written */
+    PORTA_ERROR_UNSUPPORTED,      /* valid, but not available here (an API, a driver, a dtype) */
+    PORTA_ERROR_DEVICE,           /* a driver call failed; the message names the call and its code */
+    PORTA_ERROR_NOT_FOUND,        /* a named tensor, weight or device that does not exist */
+} porta_status;
+
+/* A short fixed name for a status ("PORTA_ERROR_SHAPE"). Never NULL. */
+PORTA_API const char *porta_status_name(porta_status status);
+
+typedef enum porta_dtype {
+    PORTA_F32 = 0,
+    PORTA_F16 = 1,
+    PORTA_I32 = 2,
+} porta_dtype;
+
+/* "f32", "f16", "i32"; NULL for a value outside the enum. */
+PORTA_API const char *porta_dtype_name(porta_dtype dtype);
+/* Bytes per element: 4, 2, 4; 0 for a value outside the enum. */
+PORTA_API size_t porta_dtype_size(porta_dtype dtype);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Context                                                                                         */
+
+typedef struct porta_context porta_context;
+
+/* Creates a context: the owner of error messages and, later, of devices and caches. */
+PORTA_API porta_status porta_context_create(porta_context **out_context);
+PORTA_API void porta_context_destroy(porta_context *context);
+
+/* The message of the last failed call made with this context, or "" if none failed. The pointer
+ * stays valid until the next call that uses the context. */
+PORTA_API const char *porta_last_error(const porta_context *context);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Graphs                                                                                          */
+
+typedef struct porta_graph porta_graph;
+
+/* A tensor of a graph: an input, a weight or the result of a node. Ids are dense, from 0. */
+typedef int32_t porta_tensor_id;
+
+typedef struct porta_shape {
+    int rank;                      /* 0..PORTA_MAX_RANK; rank 0 is a scalar */
+    int64_t dims[PORTA_MAX_RANK];  /* each > 0 */
+} porta_shape;
+
+typedef enum porta_attr_kind {
+    PORTA_ATTR_INT = 0,
+    PORTA_ATTR_FLOAT,
+    PORTA_ATTR_BOOL,
+    PORTA_ATTR_STRING,
+    PORTA_ATTR_INTS,
+} porta_attr_kind;
+
+/* One named attribute of a node, as the builder takes it. Strings and lists are copied. */
+typedef struct porta_attr {
+    const char *name;
+    porta_attr_kind kind;
+    int64_t i;                 /* PORTA_ATTR_INT */
+    double f;                  /* PORTA_ATTR_FLOAT (an INT is accepted where a FLOAT is expected) */
+    bool b;                    /* PORTA_ATTR_BOOL */
+    const char *s;             /* PORTA_ATTR_STRING */
+    const int64_t *ints;       /* PORTA_ATTR_INTS */
+    int n_ints;
+} porta_attr;
+
+/* An optional operand given by name (the .pg form `mask=m`). */
+typedef struct porta_named_operand {
+    const char *name;
+    porta_tensor_id tensor;
+} porta_named_operand;
+
+/* An empty graph named `name` (an identifier), to be filled with the builder calls below. */
+PORTA_API porta_status porta_graph_create(porta_context *context, const char *name,
+                                          porta_graph **out_graph);
+PORTA_API void porta_graph_destroy(porta_graph *graph);
+
+/* Parses .pg text. `filename` is only used in messages ("file:line:col: ..."). The graph is also
+ * validated: every shape is inferred, so a graph returned here is ready to use. */
+PORTA_API porta_status porta_graph_parse(porta_context *context, const char *text, size_t length,
+                                         const char *filename, porta_graph **out_graph);
+/* Reads and parses a .pg file. */
+PORTA_API porta_status porta_graph_load(porta_context *context, const char *path,
+                                        porta_graph **out_graph);
+
+/* Declares a graph input. */
+PORTA_API porta_status porta_graph_add_input(porta_graph *graph, const char *name,
+                                             porta_dtype dtype, const porta_shape *shape,
+                                             porta_tensor_id *out_tensor);
+/* Declares a weight. `key` is its name in a weights file; NULL means the same as `name`. */
+PORTA_API porta_status porta_graph_add_weight(porta_graph *graph, const char *name,
+                                              porta_dtype dtype, const porta_shape *shape,
+                                              const char *key, porta_tensor_id *out_tensor);
+/* Adds a node applying `op` (a name from the op table, e.g. "attention") to positional operands
+ * and optional named operands, with attributes. `name` names the result; NULL picks a fresh "_N".
+ * Checks the op, operand count and attribute names, kinds and values at once; shapes are checked
+ * by porta_graph_validate. */
+PORTA_API porta_status porta_graph_add_node(porta_graph *graph, const char *name, const char *op,
+                                            int n_operands, const porta_tensor_id *operands,
+                                            int n_named, const porta_named_operand *named,
+                                            int n_attrs, const porta_attr *attrs,
+                                            porta_tensor_id *out_tensor);
+/* Marks a tensor as an output of the graph. */
+PORTA_API porta_status porta_graph_mark_output(porta_graph *graph, porta_tensor_id tensor);
+
+/* Checks the whole graph (names, cycles, operand dtypes and shapes) and infers every shape. */
+PORTA_API porta_status porta_graph_validate(porta_graph *graph);
+
+/* The graph as .pg text, one statement a line; parsing it gives the same graph. Free with
+ * porta_free. The graph must be valid. */
+PORTA_API porta_status porta_graph_print(const porta_graph *graph, char **out_text);
+
+/* Inspection of a validated graph. */
+PORTA_API const char *porta_graph_name(const porta_graph *graph);
+PORTA_API int porta_graph_tensor_count(const porta_graph *graph);
+PORTA_API porta_tensor_id porta_graph_find_tensor(const porta_graph *graph, const char *name); /* -1 if none */
+
+typedef enum porta_tensor_kind {
+    PORTA_TENSOR_INPUT = 0,
+    PORTA_TENSOR_WEIGHT,
+    PORTA_TENSOR_NODE,
+} porta_tensor_kind;
+
+typedef struct porta_tensor_info {
+    const char *name;
+    porta_tensor_kind kind;
+    porta_dtype dtype;
+    porta_shape shape;
+    bool is_output;
+    const char *op;            /* PORTA_TENSOR_NODE: the op's name; otherwise NULL */
+    const char *key;           /* PORTA_TENSOR_WEIGHT: its key in a weights file; otherwise NULL */
+    uint64_t flops;            /* PORTA_TENSOR_NODE: floating-point operations of its node */
+    uint64_t bytes;            /* PORTA_TENSOR_NODE: bytes its node reads and writes */
+} porta_tensor_info;
+
+PORTA_API porta_status porta_graph_tensor_info(const porta_graph *graph, porta_tensor_id tensor,
+                                               porta_tensor_info *out_info);
+
+/* Frees memory that porta returned to the caller (printed text). Accepts NULL. */
+PORTA_API void porta_free(void *pointer);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PORTA_H */

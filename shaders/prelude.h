@@ -1,0 +1,74 @@
+/* The single-source kernel dialect. A kernel file in shaders/ defines four X-macro lists and then
+ * includes this prelude, which places each list where the target language wants it:
+ *
+ *   KERNEL_BUFFERS(X)    X(slot, type, name, access)  access: readonly | writeonly | coherent
+ *   KERNEL_PARAMS(X)     X(type, name)                4-byte scalars: uint, int, float
+ *   KERNEL_CONSTANTS(X)  X(id, name)                  compile-time ints: specialization constants
+ *                                                     (Vulkan) or -D options (OpenCL), in id order
+ *   KERNEL_SHARED(X)     X(type, name, count)         work-group shared arrays
+ *
+ * and writes its body between KERNEL_BEGIN(name) and KERNEL_END, using:
+ *   GID(d) LID(d) GROUP_ID(d) LOCAL_SIZE(d) NUM_GROUPS(d)   indices (uint)
+ *   BARRIER()             work-group barrier with shared-memory fence
+ *   P(name)               a parameter
+ *   F32(x) I32(x) U32(x)  conversions (GLSL constructors, C casts)
+ *   INLINE                before helper functions
+ * The build defines PORTA_GLSL for Vulkan (GLSL 450 compiled by glslc); OpenCL C 1.2 otherwise. */
+
+#ifdef PORTA_GLSL
+
+#define BUF_DECL_(slot, type, name, access) \
+    layout(std430, set = 0, binding = slot) access buffer Buffer_##name { type name[]; };
+KERNEL_BUFFERS(BUF_DECL_)
+
+#define PARAM_DECL_(type, name) type name;
+layout(push_constant) uniform Params { KERNEL_PARAMS(PARAM_DECL_) uint porta_pad_; } params_;
+#define P(name) params_.name
+
+#define CONST_DECL_(id, name) layout(constant_id = id) const int name = 1;
+KERNEL_CONSTANTS(CONST_DECL_)
+
+#define SHARED_DECL_(type, name, count) shared type name[count];
+KERNEL_SHARED(SHARED_DECL_)
+
+layout(local_size_x_id = 100, local_size_y_id = 101, local_size_z_id = 102) in;
+
+#define GID(d) gl_GlobalInvocationID[d]
+#define LID(d) gl_LocalInvocationID[d]
+#define GROUP_ID(d) gl_WorkGroupID[d]
+#define LOCAL_SIZE(d) gl_WorkGroupSize[d]
+#define NUM_GROUPS(d) gl_NumWorkGroups[d]
+#define BARRIER() barrier()
+#define F32(x) float(x)
+#define I32(x) int(x)
+#define U32(x) uint(x)
+#define INLINE
+#define KERNEL_BEGIN(name) void main() {
+#define KERNEL_END }
+
+#else /* OpenCL C 1.2 */
+
+#define readonly const
+#define writeonly
+#define coherent volatile
+#define BUF_PARAM_(slot, type, name, access) __global access type *restrict name,
+#define PARAM_ARG_(type, name) const type name,
+#define P(name) name
+#define LOCAL_DECL_(type, name, count) __local type name[count];
+
+#define GID(d) ((uint)get_global_id(d))
+#define LID(d) ((uint)get_local_id(d))
+#define GROUP_ID(d) ((uint)get_group_id(d))
+#define LOCAL_SIZE(d) ((uint)get_local_size(d))
+#define NUM_GROUPS(d) ((uint)get_num_groups(d))
+#define BARRIER() barrier(CLK_LOCAL_MEM_FENCE)
+#define F32(x) ((float)(x))
+#define I32(x) ((int)(x))
+#define U32(x) ((uint)(x))
+#define INLINE inline
+#define KERNEL_BEGIN(name) \
+    __kernel void name(KERNEL_BUFFERS(BUF_PARAM_) KERNEL_PARAMS(PARAM_ARG_) const uint porta_pad_) \
+    { KERNEL_SHARED(LOCAL_DECL_)
+#define KERNEL_END }
+
+#endif
