@@ -71,6 +71,18 @@ char *porta_graph_fresh_name(porta_graph *graph);
 porta_status porta_graph_define_node(porta_graph *graph, porta_tensor_id output, int op,
                                      porta_srcpos pos, porta_node **out_node);
 
+/* Binds an operand of a node: positionally (position >= 0, name NULL) or by name (position -1).
+ * Errors name the op, the operand and its signature. */
+porta_status porta_node_set_operand(porta_graph *graph, porta_node *node, int position,
+                                    const char *name, porta_tensor_id tensor, porta_srcpos pos);
+/* Sets an attribute after checking its name, kind and value against the op table. */
+porta_status porta_node_set_attr(porta_graph *graph, porta_node *node, const porta_attr *attr,
+                                 porta_srcpos pos);
+/* Checks that every required operand and attribute was given. */
+porta_status porta_node_check_complete(porta_graph *graph, const porta_node *node);
+/* "attention(q, k, v, mask?; heads, kv_heads=0, causal=false, scale=0)" for messages. */
+void porta_op_signature(int op, char *out, size_t size);
+
 /* "file:line:col: " for a position (or "" for the API); for messages. */
 void porta_graph_where(const porta_graph *graph, porta_srcpos pos, char *out, size_t size);
 /* Fails with a message prefixed by the position: "file:line:col: message". */

@@ -35,6 +35,7 @@ typedef struct porta_infer {
     const porta_graph *graph;
     const porta_node *node;
     const porta_tensor *in[PORTA_MAX_OPERANDS];   /* NULL for an absent optional operand */
+    char operand_names[PORTA_MAX_OPERANDS][24];   /* for messages */
     porta_dtype out_dtype;
     porta_shape out_shape;
 } porta_infer;
