@@ -595,6 +595,9 @@ porta_status porta_infer_positions(porta_infer *in)
     if ((status = need_float(in, 0, -1)) || (status = need_rank(in, 0, 2, 4))) return status;
     if (last_dim(in->in[0]) % 2)
         return fail(in, "x %s: the last dim must be even (pairs of features)", IN_SHAPE(0));
+    if (in->in[1] && (in->in[1]->dtype != PORTA_I32 || elements(&in->in[1]->shape) != 1))
+        return fail(in, "position must be one i32 value, not %s %s",
+                    porta_dtype_name(in->in[1]->dtype), IN_SHAPE(1));
     in->out_shape = in->in[0]->shape;
     in->out_dtype = in->in[0]->dtype;
     return PORTA_OK;
