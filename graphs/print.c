@@ -118,11 +118,22 @@ porta_status porta_graph_print(const porta_graph *graph, char **out_text)
     }
     for (int i = 0; i < graph->n_nodes; i++)
         print_node(&text, graph, &graph->nodes[graph->order[i]]);
+    /* Outputs in the order of the statements above, so that printing is stable under parsing. */
     const char *separator = "output ";
-    for (int i = 0; i < graph->n_tensors; i++) {
-        if (!graph->tensors[i].is_output) continue;
-        porta_strbuf_append(&text, "%s%s", separator, graph->tensors[i].name);
-        separator = ", ";
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < graph->n_tensors; i++) {
+            const porta_tensor *t = &graph->tensors[i];
+            if (t->is_output && (int)t->kind == pass) {
+                porta_strbuf_append(&text, "%s%s", separator, t->name);
+                separator = ", ";
+            }
+        }
+    for (int i = 0; i < graph->n_nodes; i++) {
+        const porta_tensor *t = &graph->tensors[graph->nodes[graph->order[i]].output];
+        if (t->is_output) {
+            porta_strbuf_append(&text, "%s%s", separator, t->name);
+            separator = ", ";
+        }
     }
     porta_strbuf_append(&text, "\n");
     if (text.failed || !text.data) {
