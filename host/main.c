@@ -6,6 +6,8 @@
 
 static const porta_command commands[] = {
     {"help", "show this list", NULL},
+    {"check", "parse and validate a graph; list tensors, FLOPs and bytes", porta_cmd_check},
+    {"print", "print a graph in canonical .pg form", porta_cmd_print},
 };
 
 static int usage(FILE *out)
