@@ -9,4 +9,7 @@ typedef struct porta_command {
     int (*run)(int argc, char **argv);
 } porta_command;
 
+/* porta run FILE --device ref [--input NAME=PATH.npy ...] [--seed N] [--out DIR] */
+int porta_cmd_run(int argc, char **argv);
+
 #endif

@@ -6,6 +6,7 @@
 
 static const porta_command commands[] = {
     {"help", "show this list", NULL},
+    {"run", "run a graph on the CPU reference, write outputs as .npy", porta_cmd_run},
 };
 
 static int usage(FILE *out)
