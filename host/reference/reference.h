@@ -25,7 +25,9 @@ porta_status porta_reference_values_create(const porta_graph *graph,
 void porta_reference_values_destroy(porta_reference_values *values);
 
 /* Runs every node of a validated graph in topological order, reading the inputs' and weights'
- * arrays and writing each node's. */
+ * arrays and writing each node's. Inputs and weights are read as given: values meant for an f16 or
+ * i32 tensor should already be representable in it (porta_reference_round, the seed fill and the
+ * .npy reader all make them so). */
 porta_status porta_reference_run(const porta_graph *graph, porta_reference_values *values);
 
 /* Rounds values to what a tensor of `dtype` can hold: f16 to the nearest f16, f32 to the nearest
