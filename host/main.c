@@ -8,6 +8,7 @@ static const porta_command commands[] = {
     {"help", "show this list", NULL},
     {"check", "parse and validate a graph; list tensors, FLOPs and bytes", porta_cmd_check},
     {"print", "print a graph in canonical .pg form", porta_cmd_print},
+    {"run", "run a graph on the CPU reference, write outputs as .npy", porta_cmd_run},
 };
 
 static int usage(FILE *out)

@@ -1,0 +1,279 @@
+/* `porta run`: loads a graph, fills its inputs and weights (from .npy files or the seed), runs it
+ * and writes each output as DIR/NAME.npy, with a summary line per output. Only the CPU reference
+ * (`--device ref`) runs graphs for now. */
+#include "host/commands.h"
+#include "host/npy.h"
+#include "host/reference/reference.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_INPUTS 256
+
+typedef struct run_options {
+    const char *graph_path;
+    const char *device;
+    const char *out_dir;
+    uint64_t seed;
+    int n_inputs;
+    const char *input_names[MAX_INPUTS]; /* point into argv, cut at '=' */
+    const char *input_paths[MAX_INPUTS];
+    char *input_storage[MAX_INPUTS];
+} run_options;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: porta run FILE --device ref [--input NAME=PATH.npy ...] [--seed N] "
+            "[--out DIR]\n"
+            "\n"
+            "Runs the graph in FILE and writes each output as DIR/NAME.npy (DIR: ./out).\n"
+            "\n"
+            "  --device ref          the CPU reference executor (double precision)\n"
+            "  --input NAME=PATH     values of input or weight NAME from a .npy file; every other\n"
+            "                        input and weight is filled from the seed\n"
+            "  --seed N              seed of the fill (default 0)\n"
+            "  --out DIR             where the outputs go (created if missing)\n"
+            "  --help                this text\n");
+}
+
+static void free_options(run_options *o)
+{
+    for (int i = 0; i < o->n_inputs; i++) free(o->input_storage[i]);
+}
+
+/* Returns -1 on success, else the exit status (0 for --help, 2 for a usage error). */
+static int parse_args(int argc, char **argv, run_options *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        bool takes_value = !strcmp(a, "--device") || !strcmp(a, "--input") ||
+                           !strcmp(a, "--seed") || !strcmp(a, "--out");
+        if (takes_value && i + 1 >= argc) {
+            fprintf(stderr, "porta run: %s needs a value\n", a);
+            return 2;
+        }
+        if (!strcmp(a, "--device")) {
+            o->device = argv[++i];
+        } else if (!strcmp(a, "--out")) {
+            o->out_dir = argv[++i];
+        } else if (!strcmp(a, "--seed")) {
+            const char *text = argv[++i];
+            char *end;
+            errno = 0;
+            unsigned long long seed = strtoull(text, &end, 0);
+            if (errno || end == text || *end || text[0] == '-') {
+                fprintf(stderr, "porta run: --seed '%s' is not a non-negative integer\n", text);
+                return 2;
+            }
+            o->seed = seed;
+        } else if (!strcmp(a, "--input")) {
+            const char *spec = argv[++i];
+            const char *eq = strchr(spec, '=');
+            if (!eq || eq == spec || !eq[1]) {
+                fprintf(stderr, "porta run: --input '%s' is not NAME=PATH\n", spec);
+                return 2;
+            }
+            if (o->n_inputs == MAX_INPUTS) {
+                fprintf(stderr, "porta run: more than %d --input options\n", MAX_INPUTS);
+                return 2;
+            }
+            char *name = strndup(spec, (size_t)(eq - spec));
+            if (!name) {
+                fprintf(stderr, "porta run: out of memory\n");
+                return 1;
+            }
+            for (int k = 0; k < o->n_inputs; k++)
+                if (!strcmp(o->input_names[k], name)) {
+                    fprintf(stderr, "porta run: --input '%s' is given twice\n", name);
+                    free(name);
+                    return 2;
+                }
+            o->input_storage[o->n_inputs] = name;
+            o->input_names[o->n_inputs] = name;
+            o->input_paths[o->n_inputs++] = eq + 1;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "porta run: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        } else if (!o->graph_path) {
+            o->graph_path = a;
+        } else {
+            fprintf(stderr, "porta run: more than one graph file ('%s', '%s')\n", o->graph_path, a);
+            return 2;
+        }
+    }
+    if (!o->graph_path) {
+        fprintf(stderr, "porta run: no graph file given\n");
+        usage(stderr);
+        return 2;
+    }
+    if (!o->device) {
+        fprintf(stderr, "porta run: no device given; use --device ref (the CPU reference)\n");
+        return 2;
+    }
+    return -1;
+}
+
+static uint64_t fnv1a(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* Writes one output and prints its summary: name, dtype and shape, min, max, mean of the values
+ * as written, and the FNV-1a 64-bit hash of the .npy data bytes (after the header). */
+static int write_output(porta_context *context, const run_options *o, const porta_tensor_info *t,
+                        const double *values, int64_t count)
+{
+    char *data;
+    size_t length;
+    if (porta_npy_encode(context, t->dtype, &t->shape, values, &data, &length)) {
+        fprintf(stderr, "porta run: %s\n", porta_last_error(context));
+        return 1;
+    }
+    size_t header = 10 + ((size_t)(unsigned char)data[8] | (size_t)(unsigned char)data[9] << 8);
+    uint64_t hash = fnv1a((const unsigned char *)data + header, length - header);
+    free(data);
+
+    size_t path_size = strlen(o->out_dir) + strlen(t->name) + 8;
+    char *path = malloc(path_size);
+    if (!path) {
+        fprintf(stderr, "porta run: out of memory\n");
+        return 1;
+    }
+    snprintf(path, path_size, "%s/%s.npy", o->out_dir, t->name);
+    porta_status status = porta_npy_write(context, path, t->dtype, &t->shape, values);
+    free(path);
+    if (status) {
+        fprintf(stderr, "porta run: %s\n", porta_last_error(context));
+        return 1;
+    }
+
+    double min = INFINITY, max = -INFINITY, sum = 0.0;
+    for (int64_t i = 0; i < count; i++) {
+        double v = values[i];
+        if (t->dtype == PORTA_F32) v = (double)(float)v; /* as written */
+        if (v < min) min = v;
+        if (v > max) max = v;
+        sum += v;
+    }
+    char shape[96] = "[";
+    size_t used = 1;
+    for (int i = 0; i < t->shape.rank; i++)
+        used += (size_t)snprintf(shape + used, sizeof shape - used, i ? ", %lld" : "%lld",
+                                 (long long)t->shape.dims[i]);
+    snprintf(shape + used, sizeof shape - used, "]");
+    printf("%s  %s%s  min %.9g  max %.9g  mean %.9g  fnv64 %016" PRIx64 "\n", t->name,
+           porta_dtype_name(t->dtype), shape, min, max, sum / (double)count, hash);
+    return 0;
+}
+
+static int make_dir(const char *dir)
+{
+    if (mkdir(dir, 0777) == 0 || errno == EEXIST) {
+        struct stat st;
+        if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
+        fprintf(stderr, "porta run: --out '%s' exists and is not a directory\n", dir);
+        return 1;
+    }
+    fprintf(stderr, "porta run: cannot create directory '%s': %s\n", dir, strerror(errno));
+    return 1;
+}
+
+static int run_reference(porta_context *context, porta_graph *graph, const run_options *o)
+{
+    int n = porta_graph_tensor_count(graph);
+    for (int k = 0; k < o->n_inputs; k++) {
+        porta_tensor_id id = porta_graph_find_tensor(graph, o->input_names[k]);
+        porta_tensor_info info;
+        if (id < 0 || porta_graph_tensor_info(graph, id, &info)) {
+            fprintf(stderr, "porta run: --input '%s': the graph has no tensor of that name\n",
+                    o->input_names[k]);
+            return 1;
+        }
+        if (info.kind == PORTA_TENSOR_NODE) {
+            fprintf(stderr, "porta run: --input '%s': a node result, not an input or weight\n",
+                    o->input_names[k]);
+            return 1;
+        }
+    }
+    porta_reference_values *values;
+    if (porta_reference_values_create(graph, &values)) {
+        fprintf(stderr, "porta run: %s\n", porta_last_error(context));
+        return 1;
+    }
+    int rc = 0;
+    for (porta_tensor_id id = 0; id < n && !rc; id++) {
+        porta_tensor_info info;
+        porta_graph_tensor_info(graph, id, &info);
+        if (info.kind == PORTA_TENSOR_NODE) continue;
+        const char *path = NULL;
+        for (int k = 0; k < o->n_inputs; k++)
+            if (!strcmp(o->input_names[k], info.name)) path = o->input_paths[k];
+        if (!path) {
+            porta_reference_fill(graph, id, o->seed, values->data[id]);
+        } else if (porta_npy_read(context, path, info.name, info.dtype, &info.shape,
+                                  values->data[id])) {
+            fprintf(stderr, "porta run: %s\n", porta_last_error(context));
+            rc = 1;
+        }
+    }
+    if (!rc && porta_reference_run(graph, values)) {
+        fprintf(stderr, "porta run: %s\n", porta_last_error(context));
+        rc = 1;
+    }
+    if (!rc) rc = make_dir(o->out_dir);
+    for (porta_tensor_id id = 0; id < n && !rc; id++) {
+        porta_tensor_info info;
+        porta_graph_tensor_info(graph, id, &info);
+        if (info.is_output)
+            rc = write_output(context, o, &info, values->data[id], values->count[id]);
+    }
+    porta_reference_values_destroy(values);
+    return rc;
+}
+
+int porta_cmd_run(int argc, char **argv)
+{
+    run_options o = {.out_dir = "out"};
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0) {
+        free_options(&o);
+        return rc;
+    }
+    if (strcmp(o.device, "ref")) {
+        fprintf(stderr,
+                "porta run: --device '%s': device backends are not wired into `porta run` yet; "
+                "use --device ref\n", o.device);
+        free_options(&o);
+        return 1;
+    }
+    porta_context *context;
+    if (porta_context_create(&context)) {
+        fprintf(stderr, "porta run: out of memory\n");
+        free_options(&o);
+        return 1;
+    }
+    porta_graph *graph;
+    if (porta_graph_load(context, o.graph_path, &graph)) {
+        fprintf(stderr, "porta run: %s\n", porta_last_error(context));
+        rc = 1;
+    } else {
+        rc = run_reference(context, graph, &o);
+        porta_graph_destroy(graph);
+    }
+    porta_context_destroy(context);
+    free_options(&o);
+    return rc;
+}
