@@ -179,8 +179,17 @@ static int write_output(porta_context *context, const run_options *o, const port
     return 0;
 }
 
+/* mkdir -p: the parents first, each allowed to exist already. */
 static int make_dir(const char *dir)
 {
+    char path[4096];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        mkdir(path, 0777);
+        *p = '/';
+    }
     if (mkdir(dir, 0777) == 0 || errno == EEXIST) {
         struct stat st;
         if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
