@@ -9,4 +9,7 @@ typedef struct porta_command {
     int (*run)(int argc, char **argv);
 } porta_command;
 
+int porta_cmd_devices(int argc, char **argv);
+int porta_cmd_bench(int argc, char **argv);
+
 #endif

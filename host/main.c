@@ -6,6 +6,8 @@
 
 static const porta_command commands[] = {
     {"help", "show this list", NULL},
+    {"devices", "list OpenCL and Vulkan devices and their limits", porta_cmd_devices},
+    {"bench", "measure dispatch overhead per device", porta_cmd_bench},
 };
 
 static int usage(FILE *out)

@@ -166,9 +166,15 @@ porta_status porta_device_open(porta_context *context, const char *selector,
     if (count > MAX_ALL) count = MAX_ALL;
     int chosen = select_device(descs, count, selector);
     if (chosen < 0) {
+        char absent[PORTA_ERROR_MAX];    /* the absent lines joined by "; " */
+        snprintf(absent, sizeof absent, "%s", context->device_absent);
+        size_t n = strlen(absent);
+        while (n > 0 && absent[n - 1] == '\n') absent[--n] = '\0';
+        for (char *p = absent; *p; p++)
+            if (*p == '\n') *p = ';';
         porta_status status = porta_error(
             context, PORTA_ERROR_NOT_FOUND, "no device matches '%s' (%d found%s%s)", selector,
-            count, context->device_absent[0] ? "; absent: " : "", context->device_absent);
+            count, absent[0] ? "; absent: " : "", absent);
         free(descs);
         return status;
     }

@@ -3,6 +3,7 @@
  * without RUSTICL_ENABLE) are skipped. */
 #include "runtime/opencl/cl.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,8 +50,12 @@ static void device_string(const porta_cl_api *api, cl_device_id device, cl_devic
                           char *out, size_t size)
 {
     out[0] = '\0';
-    if (api->clGetDeviceInfo(device, what, size, out, NULL) != CL_SUCCESS) out[0] = '\0';
-    out[size - 1] = '\0';
+    size_t needed = 0;
+    if (api->clGetDeviceInfo(device, what, 0, NULL, &needed) != CL_SUCCESS || needed == 0) return;
+    char *text = calloc(1, needed + 1);
+    if (text && api->clGetDeviceInfo(device, what, needed, text, NULL) == CL_SUCCESS)
+        snprintf(out, size, "%s", text);    /* truncated to fit */
+    free(text);
 }
 
 porta_status porta_cl_probe(porta_context *context, const porta_cl_api *api, cl_device_id device,

@@ -12,7 +12,8 @@
 
 struct porta_cl_program {
     porta_cl_program *next;
-    const porta_kernel_source *source;
+    uint64_t source_hash;               /* of the OpenCL text: equal texts share a program */
+    size_t source_length;
     char options[OPTIONS_MAX];
     cl_program program;
 };
@@ -137,8 +138,10 @@ static porta_status get_program(porta_backend_device *device, const porta_kernel
                                 const char *options, cl_program *out_program)
 {
     *out_program = NULL;
+    size_t length = strlen(source->opencl_source);
+    uint64_t hash = porta_hash(PORTA_HASH_SEED, source->opencl_source, length);
     for (porta_cl_program *p = device->programs; p; p = p->next)
-        if (p->source == source && !strcmp(p->options, options)) {
+        if (p->source_hash == hash && p->source_length == length && !strcmp(p->options, options)) {
             device->stats.reused++;
             *out_program = p->program;
             return PORTA_OK;
@@ -147,7 +150,8 @@ static porta_status get_program(porta_backend_device *device, const porta_kernel
     porta_cl_program *entry = calloc(1, sizeof *entry);
     if (!entry) return porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "opencl: out of memory");
     snprintf(entry->options, sizeof entry->options, "%s", options);
-    entry->source = source;
+    entry->source_hash = hash;
+    entry->source_length = length;
 
     char key[2048];
     cache_key(device, source, options, key, sizeof key);
