@@ -11,6 +11,7 @@
 struct porta_context {
     char last_error[PORTA_ERROR_MAX];
     int log_level;          /* 0 off, 1 info, 2 debug: from PORTA_LOG at creation */
+    char device_absent[PORTA_ERROR_MAX];   /* runtime/device.c: APIs found absent, one a line */
 };
 
 #if defined(__GNUC__)

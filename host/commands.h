@@ -13,5 +13,7 @@ int porta_cmd_check(int argc, char **argv);
 int porta_cmd_print(int argc, char **argv);
 /* porta run FILE --device ref [--input NAME=PATH.npy ...] [--seed N] [--out DIR] */
 int porta_cmd_run(int argc, char **argv);
+int porta_cmd_devices(int argc, char **argv);
+int porta_cmd_bench(int argc, char **argv);
 
 #endif

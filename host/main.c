@@ -9,6 +9,8 @@ static const porta_command commands[] = {
     {"check", "parse and validate a graph; list tensors, FLOPs and bytes", porta_cmd_check},
     {"print", "print a graph in canonical .pg form", porta_cmd_print},
     {"run", "run a graph on the CPU reference, write outputs as .npy", porta_cmd_run},
+    {"devices", "list OpenCL and Vulkan devices and their limits", porta_cmd_devices},
+    {"bench", "measure dispatch overhead per device", porta_cmd_bench},
 };
 
 static int usage(FILE *out)

@@ -174,6 +174,80 @@ PORTA_API porta_status porta_graph_tensor_info(const porta_graph *graph, porta_t
 /* Frees memory that porta returned to the caller (printed text). Accepts NULL. */
 PORTA_API void porta_free(void *pointer);
 
+/* ---------------------------------------------------------------------------------------------- */
+/* Devices and runtime                                                                             */
+/*
+ * Devices come from every registered backend (OpenCL, Vulkan). The API libraries are opened at run
+ * time, so a missing libOpenCL or libvulkan only removes that API's devices: listing still works
+ * and porta_device_absent says which API is absent and why. */
+
+typedef enum porta_device_type {
+    PORTA_DEVICE_OTHER = 0,
+    PORTA_DEVICE_INTEGRATED_GPU,
+    PORTA_DEVICE_DISCRETE_GPU,
+    PORTA_DEVICE_VIRTUAL_GPU,
+    PORTA_DEVICE_CPU,
+} porta_device_type;
+
+/* "other", "integrated-gpu", "discrete-gpu", "virtual-gpu", "cpu"; never NULL. */
+PORTA_API const char *porta_device_type_name(porta_device_type type);
+
+/* What a device is and what it can do, from the backend's capability probe. */
+typedef struct porta_device_desc {
+    char id[32];                   /* "opencl:1", "vulkan:0": backend and index; also a selector */
+    char backend[16];              /* "opencl", "vulkan" */
+    int index;                     /* among the backend's devices, from 0 */
+    char vendor[128];
+    char name[256];
+    char driver_version[128];
+    char api_version[64];          /* "OpenCL 3.0 ...", "1.3.230" */
+    porta_device_type type;
+    uint64_t memory_bytes;         /* global (OpenCL) / device-local (Vulkan) memory */
+    uint64_t max_buffer_bytes;     /* largest single buffer or binding range */
+    uint32_t max_workgroup_size;   /* invocations per work-group */
+    uint64_t shared_memory_bytes;  /* local (OpenCL) / shared (Vulkan) memory per work-group */
+    uint32_t subgroup_size;        /* 0: no subgroups, or none that can be queried */
+    bool fp16;                     /* 16-bit float arithmetic in kernels */
+    bool timestamps;               /* per-dispatch device times available */
+} porta_device_desc;
+
+/* Lists the devices of every registered backend, in backend order (OpenCL, then Vulkan), then by
+ * index. Writes up to `max` descriptions to `out` (which may be NULL when max is 0) and the total
+ * number found to *out_count, which may exceed max. An API whose library is missing or fails to
+ * enumerate contributes no devices and is not an error: its reason is kept on the context (see
+ * porta_device_absent). */
+PORTA_API porta_status porta_device_list(porta_context *context, porta_device_desc *out, int max,
+                                         int *out_count);
+
+/* One line per API found absent by the last porta_device_list or porta_device_open on this
+ * context, e.g. "opencl: /x/libOpenCL.so not found (dlopen: ...)"; "" when every API loaded. */
+PORTA_API const char *porta_device_absent(const porta_context *context);
+
+typedef struct porta_device porta_device;
+
+/* Opens a device. `selector` is one of:
+ *   "auto"        a discrete GPU, else an integrated GPU, else the first device found;
+ *   "opencl:1"    a backend and an index (the `id` of a description);
+ *   "opencl"      the first device of a backend;
+ *   anything else a case-insensitive substring of the device name (the first match).
+ * NULL means "auto". The context must outlive the device. */
+PORTA_API porta_status porta_device_open(porta_context *context, const char *selector,
+                                         porta_device **out_device);
+PORTA_API void porta_device_close(porta_device *device);
+
+/* The description of an opened device; never NULL for a non-NULL device. */
+PORTA_API const porta_device_desc *porta_device_info(const porta_device *device);
+
+/* How an opened device got its compiled kernels so far. */
+typedef struct porta_cache_stats {
+    uint64_t built;                /* compiled from source */
+    uint64_t loaded;               /* loaded from the on-disk cache */
+    uint64_t reused;               /* found already compiled in this device's memory */
+} porta_cache_stats;
+
+PORTA_API porta_status porta_device_cache_stats(const porta_device *device,
+                                                porta_cache_stats *out_stats);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,13 +18,7 @@ typedef enum porta_api {
     PORTA_API_VULKAN = 1,
 } porta_api;
 
-typedef enum porta_device_type {
-    PORTA_DEVICE_OTHER = 0,
-    PORTA_DEVICE_INTEGRATED_GPU,
-    PORTA_DEVICE_DISCRETE_GPU,
-    PORTA_DEVICE_VIRTUAL_GPU,
-    PORTA_DEVICE_CPU,
-} porta_device_type;
+/* porta_device_type is public (porta.h): device descriptions carry it. */
 
 /* What a capability probe finds; chooses kernel variants, never special-cases drivers by name
  * (known driver bugs belong in the quirks table). */
@@ -112,6 +106,11 @@ typedef struct porta_backend {
     /* Device time of each dispatch of the last run, nanoseconds (profile must have been asked). */
     porta_status (*sequence_times)(porta_backend_sequence *sequence, double *out_ns, int n);
     void (*sequence_destroy)(porta_backend_sequence *sequence);
+
+    /* Counters of how this device got its compiled kernels (OpenCL: programs built from source,
+     * loaded from the on-disk binary cache, reused in memory), so tests can check that a second
+     * process builds nothing from source. Counted, never timed. */
+    void (*device_stats)(const porta_backend_device *device, porta_cache_stats *out_stats);
 } porta_backend;
 
 const porta_backend *porta_backend_opencl(void);
