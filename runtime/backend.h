@@ -112,6 +112,12 @@ typedef struct porta_backend {
     /* Device time of each dispatch of the last run, nanoseconds (profile must have been asked). */
     porta_status (*sequence_times)(porta_backend_sequence *sequence, double *out_ns, int n);
     void (*sequence_destroy)(porta_backend_sequence *sequence);
+
+    /* Warnings and errors the API's validation layer reported for this device since it opened
+     * (Vulkan: VK_LAYER_KHRONOS_validation with synchronization validation, on when
+     * PORTA_VULKAN_VALIDATION=1). *out_first (optional) gets the first message, or "" if none;
+     * it stays valid while the device is open. NULL in a backend without a validation layer. */
+    uint64_t (*validation_messages)(const porta_backend_device *device, const char **out_first);
 } porta_backend;
 
 const porta_backend *porta_backend_opencl(void);
