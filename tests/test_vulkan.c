@@ -140,6 +140,33 @@ static void test_absent_library(void **state)
     free(restore);
 }
 
+/* Validation asked for where the layer cannot be found: a clear error, no crash. */
+static void test_validation_layer_missing(void **state)
+{
+    (void)state;
+    if (no_devices()) return;
+    const char *saved_path = getenv("VK_LAYER_PATH"), *saved_switch = getenv("PORTA_VULKAN_VALIDATION");
+    char *restore_path = saved_path ? strdup(saved_path) : NULL;
+    char *restore_switch = saved_switch ? strdup(saved_switch) : NULL;
+    setenv("VK_LAYER_PATH", "/nonexistent", 1);
+    setenv("PORTA_VULKAN_VALIDATION", "1", 1);
+    porta_context *c = NULL;
+    assert_int_equal(porta_context_create(&c), PORTA_OK);
+    int count = 7;
+    porta_status status = vk->enumerate(c, NULL, 0, &count);
+    printf("layer missing: %s\n", porta_last_error(c));
+    assert_int_equal(status, PORTA_ERROR_UNSUPPORTED);
+    assert_int_equal(count, 0);
+    assert_non_null(strstr(porta_last_error(c), "VK_LAYER_KHRONOS_validation"));
+    porta_context_destroy(c);
+    if (restore_path) setenv("VK_LAYER_PATH", restore_path, 1);
+    else unsetenv("VK_LAYER_PATH");
+    if (restore_switch) setenv("PORTA_VULKAN_VALIDATION", restore_switch, 1);
+    else unsetenv("PORTA_VULKAN_VALIDATION");
+    free(restore_path);
+    free(restore_switch);
+}
+
 static void test_caps(void **state)
 {
     (void)state;
@@ -592,6 +619,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_absent_library),
+        cmocka_unit_test(test_validation_layer_missing),
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_buffer_round_trips),
         cmocka_unit_test(test_suballocation),

@@ -170,13 +170,12 @@ static void barrier(porta_backend_device *device, VkCommandBuffer command,
 
 /* The barrier dispatch i needs after those since the last barrier (`window`): 2 a memory
  * barrier, 1 an execution dependency, 0 none. */
-static int hazard(const porta_dispatch *d, int i, int window_start, const access *window,
+static int hazard(const porta_dispatch *d, int window_start, const access *window,
                   int n_window, const access *mine, int n_mine)
 {
     int need = 0;
     for (int k = 0; k < d->n_deps; k++)
         if (d->deps[k] >= window_start) need = 2;
-    (void)i;
     for (int a = 0; a < n_mine && need < 2; a++)
         for (int w = 0; w < n_window && need < 2; w++) {
             if (window[w].buffer != mine[a].buffer || window[w].end <= mine[a].begin ||
@@ -224,7 +223,7 @@ static porta_status record(porta_backend_sequence *sequence, const porta_dispatc
                 .writes = (kernel->writes >> b) & 1,
             };
         }
-        int need = hazard(d, i, window_start, window, n_window, mine, d->n_bindings);
+        int need = hazard(d, window_start, window, n_window, mine, d->n_bindings);
         if (need) {
             if (need == 2)
                 barrier(device, command, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
