@@ -111,6 +111,11 @@ typedef struct porta_backend {
      * loaded from the on-disk binary cache, reused in memory), so tests can check that a second
      * process builds nothing from source. Counted, never timed. */
     void (*device_stats)(const porta_backend_device *device, porta_cache_stats *out_stats);
+    /* Warnings and errors the API's validation layer reported for this device since it opened
+     * (Vulkan: VK_LAYER_KHRONOS_validation with synchronization validation, on when
+     * PORTA_VULKAN_VALIDATION=1). *out_first (optional) gets the first message, or "" if none;
+     * it stays valid while the device is open. NULL in a backend without a validation layer. */
+    uint64_t (*validation_messages)(const porta_backend_device *device, const char **out_first);
 } porta_backend;
 
 const porta_backend *porta_backend_opencl(void);

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The registry: one line per backend, in listing order. runtime/vulkan/ adds
- * porta_backend_vulkan here when it lands. */
+/* The registry: one line per backend, in listing order. */
 static const porta_backend *(*const registry[])(void) = {
+    porta_backend_vulkan,
     porta_backend_opencl,
 };
 

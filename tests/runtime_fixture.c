@@ -36,10 +36,24 @@ int rt_devices_teardown(void **state)
 {
     rt_devices *all = *state;
     if (!all) return 0;
-    for (int i = 0; i < all->count; i++) porta_device_close(all->devices[i]);
+    int failures = 0;
+    for (int i = 0; i < all->count; i++) {
+        /* Any validation-layer message (Vulkan with PORTA_VULKAN_VALIDATION=1) fails the suite. */
+        const porta_device *device = all->devices[i];
+        const char *first = "";
+        uint64_t messages = device->backend->validation_messages
+                                ? device->backend->validation_messages(device->device, &first)
+                                : 0;
+        if (messages) {
+            fprintf(stderr, "%s: %llu validation messages; the first: %s\n", device->desc.id,
+                    (unsigned long long)messages, first);
+            failures++;
+        }
+        porta_device_close(all->devices[i]);
+    }
     porta_context_destroy(all->context);
     free(all);
-    return 0;
+    return failures ? -1 : 0;
 }
 
 int rt_run_child(const char *self, const char *const *args, const char *const *env, char *out,

@@ -13,7 +13,7 @@ porta_status porta_cl_buffer_create(porta_backend_device *device, uint64_t bytes
     if (bytes == 0)
         return porta_error(context, PORTA_ERROR_INVALID_ARGUMENT, "opencl: a buffer of 0 bytes");
     if (bytes > device->caps.max_buffer_bytes)
-        return porta_error(context, PORTA_ERROR_OUT_OF_MEMORY,
+        return porta_error(context, PORTA_ERROR_UNSUPPORTED,
                            "opencl: a buffer of %llu bytes exceeds %s's largest single buffer, "
                            "CL_DEVICE_MAX_MEM_ALLOC_SIZE = %llu bytes",
                            (unsigned long long)bytes, device->caps.name,
