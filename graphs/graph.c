@@ -140,6 +140,10 @@ porta_status porta_graph_new_tensor(porta_graph *graph, const char *name, porta_
     if (!is_identifier(name))
         return porta_graph_error_at(graph, pos, PORTA_ERROR_INVALID_GRAPH,
                                     "'%s' is not a valid tensor name", name ? name : "(null)");
+    /* .pg reads these as attribute values, so a tensor so named could not be printed back. */
+    if (!strcmp(name, "true") || !strcmp(name, "false"))
+        return porta_graph_error_at(graph, pos, PORTA_ERROR_INVALID_GRAPH,
+                                    "'%s' is reserved and cannot name a tensor", name);
     porta_tensor_id existing = porta_graph_find_tensor(graph, name);
     if (existing >= 0) {
         char where[512] = "";
