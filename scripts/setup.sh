@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential meson ninja-build pkg-config python3
+  build-essential clang libclang-rt-dev meson ninja-build pkg-config python3
   libcmocka-dev libcjson-dev
   ocl-icd-opencl-dev ocl-icd-libopencl1 opencl-headers clinfo
   pocl-opencl-icd mesa-opencl-icd
