@@ -472,13 +472,30 @@ static size_t edit_distance(const char *a, const char *b)
     return row[lb];
 }
 
-/* The name closest to `key`, when close enough to be a likely typo; NULL otherwise. */
+/* True when one name is the other under a dotted prefix ("model.enc.w" and "enc.w"), the usual
+ * difference between checkpoints of one model saved by different tools. */
+static bool prefix_differs(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la < lb) {
+        const char *t = a;
+        a = b;
+        b = t;
+        size_t tl = la;
+        la = lb;
+        lb = tl;
+    }
+    return la > lb && lb > 0 && a[la - lb - 1] == '.' && !strcmp(a + la - lb, b);
+}
+
+/* The name closest to `key`, when close enough to be a likely typo or a prefix difference; NULL
+ * otherwise. */
 static const char *closest_name(const porta_weights *w, const char *key)
 {
     size_t limit = strlen(key) / 3 > 2 ? strlen(key) / 3 : 2, best = SIZE_MAX;
     const char *name = NULL;
     for (int i = 0; i < w->n_entries; i++) {
-        size_t d = edit_distance(key, w->entries[i].name);
+        size_t d = prefix_differs(key, w->entries[i].name) ? 1 : edit_distance(key, w->entries[i].name);
         if (d <= limit && d < best) {
             best = d;
             name = w->entries[i].name;
