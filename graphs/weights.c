@@ -647,6 +647,10 @@ porta_status porta_weights_read(porta_weights *weights, const char *key, porta_d
     if (!porta_dtype_name(want))
         return porta_error(ctx, PORTA_ERROR_INVALID_ARGUMENT,
                            "porta_weights_read: dtype %d is not f32, f16 or i32", (int)want);
+    if (want_shape && (want_shape->rank < 0 || want_shape->rank > PORTA_MAX_RANK))
+        return porta_error(ctx, PORTA_ERROR_INVALID_ARGUMENT,
+                           "porta_weights_read: shape rank %d is not in 0..%d", want_shape->rank,
+                           PORTA_MAX_RANK);
     const weight_entry *e = find_entry(weights, key);
     bind_problem problem = check_bind(e, want, want_shape);
     if (problem != BIND_OK) {

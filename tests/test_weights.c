@@ -272,6 +272,10 @@ static void test_missing_and_shape_errors(void **state)
                      PORTA_ERROR_SHAPE);
     assert_error_contains(f.ctx, "is F32[4, 6]");
     assert_error_contains(f.ctx, "not f32[6, 4]");
+    porta_shape bad_rank = {9, {4, 6}};
+    assert_int_equal(porta_weights_read(f.w, "encoder.w", PORTA_F32, &bad_rank, out, sizeof out),
+                     PORTA_ERROR_INVALID_ARGUMENT);
+    assert_error_contains(f.ctx, "shape rank 9 is not in 0..4");
     assert_int_equal(porta_weights_find(f.w, "encoder.w"), 0);
     assert_int_equal(porta_weights_find(f.w, "nope"), -1);
     close_fixture(&f);
