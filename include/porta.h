@@ -247,6 +247,55 @@ typedef struct porta_cache_stats {
 
 PORTA_API porta_status porta_device_cache_stats(const porta_device *device,
                                                 porta_cache_stats *out_stats);
+/* Weights                                                                                         */
+
+/* An open safetensors file: memory-mapped read-only, its header checked against the file. */
+typedef struct porta_weights porta_weights;
+
+/* Opens and checks a safetensors file (docs/weights.md): the header length, the JSON header (an
+ * object of tensors, each with dtype, shape and data_offsets) and every tensor's byte range
+ * against the data section. Tensors of a dtype porta cannot convert (I64, F64, ...) or of a rank
+ * above PORTA_MAX_RANK are listed, and fail only when read or bound. Messages name the file and
+ * the tensor. The context must outlive the handle. */
+PORTA_API porta_status porta_weights_open(porta_context *context, const char *path,
+                                          porta_weights **out_weights);
+/* Unmaps the file. Accepts NULL. */
+PORTA_API void porta_weights_close(porta_weights *weights);
+
+/* The number of tensors in the file (`__metadata__` is not one). 0 for NULL. */
+PORTA_API int porta_weights_count(const porta_weights *weights);
+
+typedef struct porta_weight_info {
+    const char *name;          /* its key in the file */
+    const char *dtype;         /* as the file spells it: "F32", "F16", "BF16", "I32", "I64", ... */
+    bool usable;               /* false: porta cannot read it (its dtype or its rank) */
+    int rank;                  /* may exceed PORTA_MAX_RANK in the file */
+    const int64_t *dims;       /* `rank` entries (each >= 0) */
+    uint64_t offset;           /* of its first byte, from the start of the data section */
+    uint64_t bytes;
+} porta_weight_info;
+
+/* Tensor `index` (0..count-1, in order of name). Strings and dims stay valid until the weights
+ * are closed. */
+PORTA_API porta_status porta_weights_info(const porta_weights *weights, int index,
+                                          porta_weight_info *out_info);
+/* The index of the tensor named `key`, or -1. */
+PORTA_API int porta_weights_find(const porta_weights *weights, const char *key);
+
+/* Copies tensor `key` into `dst` (at least dst_bytes, which must hold every element) converted to
+ * `want`: F32, F16 and BF16 tensors read as f32 or f16 (f16 rounds to nearest even; values past
+ * the f16 range become infinities), I32 tensors as i32. `want_shape`, when not NULL, must equal
+ * the tensor's shape. Fails with PORTA_ERROR_NOT_FOUND for a missing key (naming a close one if
+ * any), PORTA_ERROR_SHAPE for another shape or a dtype that does not convert, and
+ * PORTA_ERROR_UNSUPPORTED for a dtype or rank porta cannot read. */
+PORTA_API porta_status porta_weights_read(porta_weights *weights, const char *key, porta_dtype want,
+                                          const porta_shape *want_shape, void *dst,
+                                          size_t dst_bytes);
+
+/* Checks that every weight of `graph` is in `weights` under its key, with the same shape and a
+ * dtype that converts to the weight's. The message names the first weight that fails (with its
+ * .pg position when it has one) and counts the others that fail too. */
+PORTA_API porta_status porta_graph_check_weights(porta_graph *graph, porta_weights *weights);
 
 #ifdef __cplusplus
 }
