@@ -43,6 +43,10 @@ typedef struct porta_strbuf {
 void porta_strbuf_append(porta_strbuf *buffer, const char *format, ...) PORTA_PRINTF(2, 3);
 void porta_strbuf_free(porta_strbuf *buffer);
 
+/* Levenshtein distance, for "did you mean" suggestions; SIZE_MAX when either string is longer
+ * than 256 bytes (such names are not compared). */
+size_t porta_edit_distance(const char *a, const char *b);
+
 /* Reads a whole file; the result is NUL-terminated (length excludes the NUL). */
 porta_status porta_read_file(porta_context *context, const char *path, char **out_data,
                              size_t *out_length);

@@ -221,33 +221,12 @@ static porta_status parse_output(parser *p)
 
 /* ---- calls ------------------------------------------------------------------------------------ */
 
-/* Levenshtein distance of two short strings, for "did you mean". */
-static int distance(const char *a, const char *b)
-{
-    size_t n = strlen(b);
-    if (strlen(a) > 40 || n > 40) return 99;
-    int row[41];
-    for (size_t j = 0; j <= n; j++) row[j] = (int)j;
-    for (size_t i = 1; a[i - 1]; i++) {
-        int diagonal = row[0];
-        row[0] = (int)i;
-        for (size_t j = 1; j <= n; j++) {
-            int up = row[j];
-            int best = diagonal + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best) best = up + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            row[j] = best;
-            diagonal = up;
-        }
-    }
-    return row[n];
-}
-
 static porta_status unknown_op(parser *p, const porta_token *tok, const char *name)
 {
-    int best = -1, best_distance = 3;
+    int best = -1;
+    size_t best_distance = 3;
     for (int i = 0; i < PORTA_OP_COUNT; i++) {
-        int d = distance(name, porta_op_get(i)->name);
+        size_t d = porta_edit_distance(name, porta_op_get(i)->name);
         if (d < best_distance) best = i, best_distance = d;
     }
     if (best >= 0)

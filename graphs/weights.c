@@ -450,28 +450,6 @@ int porta_weights_find(const porta_weights *weights, const char *key)
     return e ? (int)(e - weights->entries) : -1;
 }
 
-/* Edit distance, capped: names longer than 256 bytes are not compared. */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 256 || lb > 256) return SIZE_MAX;
-    size_t row[257];
-    for (size_t j = 0; j <= lb; j++) row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diagonal = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t above = row[j];
-            size_t best = diagonal + (a[i - 1] != b[j - 1]);
-            if (above + 1 < best) best = above + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            row[j] = best;
-            diagonal = above;
-        }
-    }
-    return row[lb];
-}
-
 /* True when one name is the other under a dotted prefix ("model.enc.w" and "enc.w"), the usual
  * difference between checkpoints of one model saved by different tools. */
 static bool prefix_differs(const char *a, const char *b)
@@ -495,7 +473,7 @@ static const char *closest_name(const porta_weights *w, const char *key)
     size_t limit = strlen(key) / 3 > 2 ? strlen(key) / 3 : 2, best = SIZE_MAX;
     const char *name = NULL;
     for (int i = 0; i < w->n_entries; i++) {
-        size_t d = prefix_differs(key, w->entries[i].name) ? 1 : edit_distance(key, w->entries[i].name);
+        size_t d = prefix_differs(key, w->entries[i].name) ? 1 : porta_edit_distance(key, w->entries[i].name);
         if (d <= limit && d < best) {
             best = d;
             name = w->entries[i].name;
