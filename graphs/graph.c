@@ -50,16 +50,23 @@ void porta_graph_where(const porta_graph *graph, porta_srcpos pos, char *out, si
         snprintf(out, size, "graph '%s': ", graph->name ? graph->name : "");
 }
 
-porta_status porta_graph_error_at(const porta_graph *graph, porta_srcpos pos, porta_status status,
-                                  const char *format, ...)
+porta_status porta_graph_error_at_v(const porta_graph *graph, porta_srcpos pos,
+                                    porta_status status, const char *format, va_list args)
 {
     char where[512], message[PORTA_ERROR_MAX];
     porta_graph_where(graph, pos, where, sizeof where);
+    vsnprintf(message, sizeof message, format, args);
+    return porta_error(graph->context, status, "%s%s", where, message);
+}
+
+porta_status porta_graph_error_at(const porta_graph *graph, porta_srcpos pos, porta_status status,
+                                  const char *format, ...)
+{
     va_list args;
     va_start(args, format);
-    vsnprintf(message, sizeof message, format, args);
+    porta_status result = porta_graph_error_at_v(graph, pos, status, format, args);
     va_end(args);
-    return porta_error(graph->context, status, "%s%s", where, message);
+    return result;
 }
 
 /* ---- graph ----------------------------------------------------------------------------------- */

@@ -88,6 +88,8 @@ void porta_graph_where(const porta_graph *graph, porta_srcpos pos, char *out, si
 /* Fails with a message prefixed by the position: "file:line:col: message". */
 porta_status porta_graph_error_at(const porta_graph *graph, porta_srcpos pos, porta_status status,
                                   const char *format, ...) PORTA_PRINTF(4, 5);
+porta_status porta_graph_error_at_v(const porta_graph *graph, porta_srcpos pos,
+                                    porta_status status, const char *format, va_list args);
 
 /* Element count of a shape; false when it overflows int64 or a dim is not positive. */
 bool porta_shape_elements(const porta_shape *shape, int64_t *out_count);

@@ -12,12 +12,11 @@ static porta_status lex_error(const porta_lexer *lexer, porta_srcpos pos, const 
 
 static porta_status lex_error(const porta_lexer *lexer, porta_srcpos pos, const char *format, ...)
 {
-    char message[PORTA_ERROR_MAX];
     va_list args;
     va_start(args, format);
-    vsnprintf(message, sizeof message, format, args);
+    porta_status status = porta_graph_error_at_v(lexer->graph, pos, PORTA_ERROR_PARSE, format, args);
     va_end(args);
-    return porta_graph_error_at(lexer->graph, pos, PORTA_ERROR_PARSE, "%s", message);
+    return status;
 }
 
 /* Length of the UTF-8 sequence at p (at most `left` bytes), or 0 when it is not valid UTF-8. */

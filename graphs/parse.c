@@ -43,12 +43,11 @@ static porta_status fail(parser *p, porta_srcpos pos, porta_status status, const
 
 static porta_status fail(parser *p, porta_srcpos pos, porta_status status, const char *format, ...)
 {
-    char message[PORTA_ERROR_MAX];
     va_list args;
     va_start(args, format);
-    vsnprintf(message, sizeof message, format, args);
+    porta_status result = porta_graph_error_at_v(p->graph, pos, status, format, args);
     va_end(args);
-    return porta_graph_error_at(p->graph, pos, status, "%s", message);
+    return result;
 }
 
 /* "expected WHAT, found 'x'", or "unexpected end of file/line, expected WHAT". */
