@@ -19,6 +19,7 @@ const char *porta_status_name(porta_status status)
     case PORTA_ERROR_UNSUPPORTED: return "PORTA_ERROR_UNSUPPORTED";
     case PORTA_ERROR_DEVICE: return "PORTA_ERROR_DEVICE";
     case PORTA_ERROR_NOT_FOUND: return "PORTA_ERROR_NOT_FOUND";
+    case PORTA_ERROR_INTERNAL: return "PORTA_ERROR_INTERNAL";
     }
     return "PORTA_ERROR_UNKNOWN";
 }

@@ -37,6 +37,7 @@ typedef enum porta_status {
     PORTA_ERROR_UNSUPPORTED,      /* valid, but not available here (an API, a driver, a dtype) */
     PORTA_ERROR_DEVICE,           /* a driver call failed; the message names the call and its code */
     PORTA_ERROR_NOT_FOUND,        /* a named tensor, weight or device that does not exist */
+    PORTA_ERROR_INTERNAL,         /* a broken invariant inside porta: a bug to report */
 } porta_status;
 
 /* A short fixed name for a status ("PORTA_ERROR_SHAPE"). Never NULL. */
@@ -296,6 +297,64 @@ PORTA_API porta_status porta_weights_read(porta_weights *weights, const char *ke
  * dtype that converts to the weight's. The message names the first weight that fails (with its
  * .pg position when it has one) and counts the others that fail too. */
 PORTA_API porta_status porta_graph_check_weights(porta_graph *graph, porta_weights *weights);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Programs: a graph compiled for one device                                                      */
+/*
+ * A program is a validated graph lowered to a plan for one device (docs/design.md): every
+ * intermediate in one arena placed by liveness, the kernels compiled (or loaded from the on-disk
+ * cache) and the dispatches recorded once. Inputs and weights are set through host memory in
+ * the tensor's dtype (f32: float, f16: uint16_t bit patterns, i32: int32_t), row-major; run
+ * submits the recording and waits; outputs are read back the same way. */
+
+typedef struct porta_program porta_program;
+
+#define PORTA_PROGRAM_PROFILE 0x1u      /* record device timestamps around every step */
+
+/* Lowers and compiles `graph` (validated; it must outlive the program) for `device`. Weights and
+ * inputs start as zeros. Fails naming the node when a node cannot run on this device. */
+PORTA_API porta_status porta_program_create(porta_device *device, const porta_graph *graph,
+                                            uint32_t flags, porta_program **out_program);
+/* Accepts NULL. */
+PORTA_API void porta_program_destroy(porta_program *program);
+
+/* Copies the value of input or weight `name` to the device; `bytes` must be the tensor's size
+ * in its dtype. */
+PORTA_API porta_status porta_program_set(porta_program *program, const char *name,
+                                         const void *data, size_t bytes);
+/* Sets every weight of the graph from a safetensors file, converting f32, f16 and bf16 to the
+ * weight's dtype; the message names the weight that is missing, mis-shaped or of a dtype that
+ * does not convert. */
+PORTA_API porta_status porta_program_set_weights(porta_program *program, porta_weights *weights);
+
+/* Runs every step once and waits for the device. */
+PORTA_API porta_status porta_program_run(porta_program *program);
+
+/* Copies output (or input or weight) `name` back; `bytes` must be the tensor's size. */
+PORTA_API porta_status porta_program_get(porta_program *program, const char *name, void *data,
+                                         size_t bytes);
+
+/* One step of the last run, with PORTA_PROGRAM_PROFILE. */
+typedef struct porta_step_time {
+    const char *kernel;            /* the kernel's name */
+    const char *op;                /* the op of the node it implements */
+    const char *tensor;            /* that node's result */
+    double ns;                     /* device time */
+} porta_step_time;
+
+/* The per-step times of the last run: up to `max` entries, the step count in *out_count.
+ * PORTA_ERROR_UNSUPPORTED when the program was made without PORTA_PROGRAM_PROFILE or the device
+ * has no timestamps. Strings live as long as the program. */
+PORTA_API porta_status porta_program_profile(porta_program *program, porta_step_time *out,
+                                             int max, int *out_count);
+
+/* The plan as text (buffers, steps with kernels, bindings, grids and dependencies, the arena's
+ * peak against all intermediates); free it with free(). */
+PORTA_API porta_status porta_program_describe(const porta_program *program, char **out_text);
+
+/* The arena's size and the sum of all intermediates' sizes, in bytes. */
+PORTA_API void porta_program_memory(const porta_program *program, uint64_t *out_arena_peak,
+                                    uint64_t *out_intermediates);
 
 #ifdef __cplusplus
 }

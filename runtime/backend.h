@@ -46,14 +46,6 @@ typedef struct porta_backend_kernel porta_backend_kernel;   /* a compiled kernel
 typedef struct porta_backend_sequence porta_backend_sequence; /* recorded dispatches */
 
 
-/* Compile-time specialization: Vulkan specialization constants, OpenCL -D options. Constant i
- * is named in the kernel file's constant list; both backends take the values in that order. */
-#define PORTA_MAX_CONSTANTS 8
-typedef struct porta_kernel_config {
-    uint32_t local_size[3];             /* work-group size */
-    int n_constants;
-    int32_t constants[PORTA_MAX_CONSTANTS];
-} porta_kernel_config;
 
 typedef struct porta_binding {
     porta_backend_buffer *buffer;

@@ -30,7 +30,12 @@ def main():
     if len(spirv) % 4:
         sys.exit('embed.py: SPIR-V size is not a multiple of 4')
 
-    n_buffers = len(re.findall(r'X\(', macro_body(kernel, 'KERNEL_BUFFERS')))
+    buffers = re.findall(r'X\(\s*(\d+)\s*,\s*\w+\s*,\s*\w+\s*,\s*(\w+)\s*\)',
+                         macro_body(kernel, 'KERNEL_BUFFERS'))
+    if [int(slot) for slot, _ in buffers] != list(range(len(buffers))):
+        sys.exit(f'embed.py: {kernel_path}: buffer slots must be 0, 1, 2, ... in order')
+    n_buffers = len(buffers)
+    writes = sum(1 << i for i, (_, access) in enumerate(buffers) if access != 'readonly')
     params = re.findall(r'X\(\s*(\w+)\s*,', macro_body(kernel, 'KERNEL_PARAMS'))
     for type_name in params:
         if type_name not in ('uint', 'int', 'float'):
@@ -56,6 +61,7 @@ def main():
         out.write('    .spirv = spirv,\n')
         out.write(f'    .spirv_words = {len(words)},\n')
         out.write(f'    .n_buffers = {n_buffers},\n')
+        out.write(f'    .writes = 0x{writes:x}u,\n')
         out.write(f'    .n_params = {len(params)},\n')
         out.write(f'    .n_constants = {len(constants)},\n')
         out.write(f'    .constant_names = "{" ".join(n for _, n in constants)}",\n')

@@ -14,6 +14,7 @@ typedef struct porta_kernel_source {
      * parameters, then one padding uint; the Vulkan push-constant block is the n_params
      * parameters followed by the same padding uint, (n_params + 1) * 4 bytes. */
     int n_buffers;
+    uint32_t writes;                /* bit b: buffer b is not readonly (the kernel may write it) */
     int n_params;
     /* Specialization constants 0..n_constants-1 (OpenCL: -D NAME=value, names as declared). The
      * work-group size is specialization constants 100, 101, 102 (OpenCL: the local size). */
@@ -21,9 +22,29 @@ typedef struct porta_kernel_source {
     const char *constant_names;     /* the constants' names in id order, separated by spaces */
 } porta_kernel_source;
 
+/* Compile-time specialization: Vulkan specialization constants, OpenCL -D options. Constant i
+ * is named in the kernel file's constant list; both backends take the values in that order. */
+#define PORTA_MAX_CONSTANTS 8
+typedef struct porta_kernel_config {
+    uint32_t local_size[3];             /* work-group size */
+    int n_constants;
+    int32_t constants[PORTA_MAX_CONSTANTS];
+} porta_kernel_config;
+
+/* Runtime tests and benchmarks. */
 extern const porta_kernel_source porta_kernel_fill;
 extern const porta_kernel_source porta_kernel_copy;
 extern const porta_kernel_source porta_kernel_add;
 extern const porta_kernel_source porta_kernel_softmax_rows;
+
+/* Lowering helpers (graphs/lower.c). */
+extern const porta_kernel_source porta_kernel_round_f16;
+
+/* Elementwise, shape, embedding and position families (graphs/lower_elementwise.c,
+ * graphs/lower_shape.c). */
+
+/* Matmul, convolution, norm and softmax families (graphs/lower_matmul.c, graphs/lower_norm.c). */
+
+/* Attention families (graphs/lower_attention.c). */
 
 #endif

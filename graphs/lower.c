@@ -1,0 +1,558 @@
+/* The lowering driver and the memory planner. Rules (lower_*.c) turn nodes into steps that bind
+ * ranges of "stores": one per input, weight and output tensor (own buffers) and one per arena
+ * allocation. Once every node is lowered, the planner finds each arena store's live range (first
+ * and last step binding it), lets a step write over an operand that dies there (in place), and
+ * places the stores in one arena by greedy best fit, as ggml-alloc and TFLite's arena planner
+ * do. Dependencies between steps come from overlapping byte ranges. */
+#include "graphs/lower.h"
+#include "graphs/ops.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct store {
+    bool arena;
+    int buffer;                 /* own buffers: index in the plan's buffers */
+    uint64_t bytes;
+    int first, last;            /* steps binding it; first -1: never bound */
+    int merged_into;            /* in-place: this store lives in another's bytes; -1: itself */
+    uint64_t offset;            /* arena stores: assigned by the planner */
+} store;
+
+typedef struct pending_step {
+    porta_plan_step step;       /* bindings' buffer field holds a store index until placed */
+    int in_place_in, in_place_out;
+} pending_step;
+
+struct porta_lower {
+    const porta_graph *graph;
+    porta_plan_limits limits;
+    porta_plan *plan;
+    store *stores;
+    int n_stores, cap_stores;
+    pending_step *steps;
+    int n_steps, cap_steps;
+    porta_lower_ref *tensor_at;    /* by tensor id; store -1 until placed */
+    bool *is_view;
+    bool failed_alloc;
+};
+
+static const porta_lower_rule rules[PORTA_OP_COUNT] = {
+    [PORTA_OP_ADD] = porta_lower_binary,
+    [PORTA_OP_SUB] = porta_lower_binary,
+    [PORTA_OP_MUL] = porta_lower_binary,
+    [PORTA_OP_DIV] = porta_lower_binary,
+    [PORTA_OP_SCALE] = porta_lower_unary,
+    [PORTA_OP_RELU] = porta_lower_unary,
+    [PORTA_OP_GELU] = porta_lower_unary,
+    [PORTA_OP_SILU] = porta_lower_unary,
+    [PORTA_OP_TANH] = porta_lower_unary,
+    [PORTA_OP_SIGMOID] = porta_lower_unary,
+    [PORTA_OP_CAST] = porta_lower_cast,
+    [PORTA_OP_MATMUL] = porta_lower_matmul,
+    [PORTA_OP_LINEAR] = porta_lower_matmul,
+    [PORTA_OP_SOFTMAX] = porta_lower_softmax,
+    [PORTA_OP_LAYERNORM] = porta_lower_norm,
+    [PORTA_OP_RMSNORM] = porta_lower_norm,
+    [PORTA_OP_SDPA] = porta_lower_attention,
+    [PORTA_OP_ATTENTION] = porta_lower_attention,
+    [PORTA_OP_ADDITIVE_ATTENTION] = porta_lower_additive,
+    [PORTA_OP_LUONG_ATTENTION] = porta_lower_luong,
+    [PORTA_OP_RESHAPE] = porta_lower_reshape,
+    [PORTA_OP_PERMUTE] = porta_lower_permute,
+    [PORTA_OP_SPLIT_HEADS] = porta_lower_permute,
+    [PORTA_OP_MERGE_HEADS] = porta_lower_permute,
+    [PORTA_OP_CONCAT] = porta_lower_concat,
+    [PORTA_OP_SLICE] = porta_lower_slice,
+    [PORTA_OP_EMBEDDING] = porta_lower_embedding,
+    [PORTA_OP_SINUSOIDAL] = porta_lower_positions,
+    [PORTA_OP_ROPE] = porta_lower_positions,
+    [PORTA_OP_CAUSAL_CONV1D] = porta_lower_conv1d,
+    [PORTA_OP_KV_APPEND] = porta_lower_kv_append,
+};
+
+porta_plan_limits porta_plan_default_limits(void)
+{
+    return (porta_plan_limits){
+        .max_workgroup_size = 256,
+        .shared_memory_bytes = 16384,
+        .buffer_alignment = 256,
+        .max_buffer_bytes = (uint64_t)1 << 30,
+        .subgroup_size = 0,
+    };
+}
+
+const porta_graph *porta_lower_graph(const porta_lower *lower) { return lower->graph; }
+const porta_plan_limits *porta_lower_limits(const porta_lower *lower) { return &lower->limits; }
+
+int64_t porta_lower_elements(const porta_lower *lower, porta_tensor_id tensor)
+{
+    int64_t n = 0;
+    porta_shape_elements(&lower->graph->tensors[tensor].shape, &n);
+    return n;
+}
+
+static uint64_t tensor_bytes(const porta_lower *lower, porta_tensor_id tensor)
+{
+    return (uint64_t)porta_lower_elements(lower, tensor) * PORTA_PLAN_ELEMENT_BYTES;
+}
+
+static int new_store(porta_lower *lower, bool arena, int buffer, uint64_t bytes)
+{
+    if (lower->n_stores == lower->cap_stores) {
+        int cap = lower->cap_stores ? 2 * lower->cap_stores : 64;
+        store *grown = realloc(lower->stores, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            lower->failed_alloc = true;
+            return 0;   /* a valid index; the failure is reported after the rule returns */
+        }
+        lower->stores = grown;
+        lower->cap_stores = cap;
+    }
+    lower->stores[lower->n_stores] = (store){arena, buffer, bytes, -1, -1, -1, 0};
+    return lower->n_stores++;
+}
+
+static int add_buffer(porta_plan *plan, porta_plan_buffer_kind kind, porta_tensor_id tensor,
+                      uint64_t bytes)
+{
+    plan->buffers[plan->n_buffers] = (porta_plan_buffer){kind, tensor, bytes};
+    plan->tensor_buffer_of[tensor] = plan->n_buffers;
+    return plan->n_buffers++;
+}
+
+porta_lower_ref porta_lower_tensor(porta_lower *lower, porta_tensor_id tensor)
+{
+    return lower->tensor_at[tensor];
+}
+
+porta_lower_ref porta_lower_result(porta_lower *lower, const porta_node *node)
+{
+    porta_tensor_id out = node->output;
+    if (lower->tensor_at[out].store >= 0) return lower->tensor_at[out];
+    uint64_t bytes = tensor_bytes(lower, out);
+    int s;
+    if (lower->graph->tensors[out].is_output) {
+        int buffer = add_buffer(lower->plan, PORTA_PLAN_OUTPUT, out, bytes);
+        s = new_store(lower, false, buffer, bytes);
+    } else {
+        s = new_store(lower, true, -1, bytes);
+    }
+    lower->tensor_at[out] = (porta_lower_ref){s, 0, bytes};
+    return lower->tensor_at[out];
+}
+
+bool porta_lower_view(porta_lower *lower, const porta_node *node, porta_tensor_id of,
+                      uint64_t offset)
+{
+    porta_tensor_id out = node->output;
+    if (lower->graph->tensors[out].is_output || lower->tensor_at[out].store >= 0) return false;
+    porta_lower_ref base = lower->tensor_at[of];
+    if ((base.offset + offset) % lower->limits.buffer_alignment) return false;
+    lower->tensor_at[out] = (porta_lower_ref){base.store, base.offset + offset,
+                                              tensor_bytes(lower, out)};
+    lower->is_view[out] = true;
+    return true;
+}
+
+porta_lower_ref porta_lower_scratch(porta_lower *lower, uint64_t bytes)
+{
+    return (porta_lower_ref){new_store(lower, true, -1, bytes), 0, bytes};
+}
+
+porta_lower_ref porta_lower_sub(porta_lower_ref ref, uint64_t offset, uint64_t bytes)
+{
+    return (porta_lower_ref){ref.store, ref.offset + offset, bytes};
+}
+
+porta_lower_step porta_lower_step_init(const porta_kernel_source *kernel, uint32_t local_x,
+                                       uint32_t local_y, uint32_t local_z)
+{
+    porta_lower_step step = {0};
+    step.kernel = kernel;
+    step.config.local_size[0] = local_x;
+    step.config.local_size[1] = local_y;
+    step.config.local_size[2] = local_z;
+    step.groups[0] = step.groups[1] = step.groups[2] = 1;
+    step.in_place_in = step.in_place_out = -1;
+    return step;
+}
+
+uint32_t porta_lower_groups(uint64_t n, uint32_t per_group)
+{
+    uint64_t groups = (n + per_group - 1) / per_group;
+    return groups ? (uint32_t)(groups > UINT32_MAX ? UINT32_MAX : groups) : 1;
+}
+
+porta_status porta_lower_fail(porta_lower *lower, const porta_node *node, porta_status status,
+                              const char *format, ...)
+{
+    const porta_graph *graph = lower->graph;
+    char message[512];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    return porta_graph_error_at(graph, node->pos, status, "node '%s' (%s): %s",
+                                graph->tensors[node->output].name, porta_op_get(node->op)->name,
+                                message);
+}
+
+porta_status porta_lower_emit(porta_lower *lower, const porta_node *node,
+                              const porta_lower_step *step)
+{
+    const porta_kernel_source *kernel = step->kernel;
+    if (step->n_bindings != kernel->n_buffers)
+        return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL,
+                                "kernel %s takes %d buffers, the step binds %d", kernel->name,
+                                kernel->n_buffers, step->n_bindings);
+    if (step->param_bytes != (uint32_t)kernel->n_params * 4 ||
+        step->param_bytes > PORTA_PLAN_MAX_PARAM_BYTES - 4)
+        return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL,
+                                "kernel %s takes %d parameters, the step gives %u bytes",
+                                kernel->name, kernel->n_params, step->param_bytes);
+    if (step->config.n_constants != kernel->n_constants)
+        return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL,
+                                "kernel %s takes %d constants, the step gives %d", kernel->name,
+                                kernel->n_constants, step->config.n_constants);
+    uint64_t invocations = (uint64_t)step->config.local_size[0] * step->config.local_size[1] *
+                           step->config.local_size[2];
+    if (invocations == 0 || invocations > lower->limits.max_workgroup_size)
+        return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
+                                "kernel %s needs work-groups of %llu invocations; the device "
+                                "allows %u", kernel->name, (unsigned long long)invocations,
+                                lower->limits.max_workgroup_size);
+    for (int d = 0; d < 3; d++)
+        if (step->groups[d] == 0 || step->groups[d] > 65535)
+            return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
+                                    "kernel %s needs %u work-groups in dimension %d; at most "
+                                    "65535 are portable", kernel->name, step->groups[d], d);
+    for (int b = 0; b < step->n_bindings; b++) {
+        porta_lower_ref ref = step->bindings[b];
+        if (ref.store < 0 || ref.store >= lower->n_stores || ref.bytes == 0 ||
+            ref.offset + ref.bytes > lower->stores[ref.store].bytes)
+            return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL,
+                                    "kernel %s: binding %d is outside its storage", kernel->name,
+                                    b);
+        if (ref.offset % lower->limits.buffer_alignment)
+            return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL,
+                                    "kernel %s: binding %d offset %llu is not aligned to %u",
+                                    kernel->name, b, (unsigned long long)ref.offset,
+                                    lower->limits.buffer_alignment);
+    }
+    if (lower->n_steps == lower->cap_steps) {
+        int cap = lower->cap_steps ? 2 * lower->cap_steps : 64;
+        pending_step *grown = realloc(lower->steps, (size_t)cap * sizeof *grown);
+        if (!grown) return porta_error(lower->graph->context, PORTA_ERROR_OUT_OF_MEMORY,
+                                       "out of memory");
+        lower->steps = grown;
+        lower->cap_steps = cap;
+    }
+    pending_step *p = &lower->steps[lower->n_steps];
+    memset(p, 0, sizeof *p);
+    p->step.node = (int)(node - lower->graph->nodes);
+    p->step.kernel = kernel;
+    p->step.config = step->config;
+    p->step.n_bindings = step->n_bindings;
+    for (int b = 0; b < step->n_bindings; b++) {
+        porta_lower_ref ref = step->bindings[b];
+        p->step.bindings[b] = (porta_plan_ref){ref.store, ref.offset, ref.bytes};
+        store *s = &lower->stores[ref.store];
+        if (s->first < 0) s->first = lower->n_steps;
+        s->last = lower->n_steps;
+    }
+    p->step.param_bytes = step->param_bytes;
+    if (step->param_bytes) memcpy(p->step.params, step->params, step->param_bytes);
+    memcpy(p->step.groups, step->groups, sizeof p->step.groups);
+    p->in_place_in = step->in_place_in;
+    p->in_place_out = step->in_place_out;
+    lower->n_steps++;
+    return PORTA_OK;
+}
+
+/* f16 results are floats on the device: round them where they are made. */
+static porta_status round_f16_result(porta_lower *lower, const porta_node *node)
+{
+    porta_lower_ref result = lower->tensor_at[node->output];
+    uint32_t n = (uint32_t)porta_lower_elements(lower, node->output);
+    porta_lower_step step = porta_lower_step_init(&porta_kernel_round_f16, 64, 1, 1);
+    step.n_bindings = 1;
+    step.bindings[0] = result;
+    step.params = &n;
+    step.param_bytes = 4;
+    step.groups[0] = porta_lower_groups(n, 64);
+    return porta_lower_emit(lower, node, &step);
+}
+
+/* Follows in-place merges to the store whose bytes a store uses. */
+static int root_of(const porta_lower *lower, int s)
+{
+    while (lower->stores[s].merged_into >= 0) s = lower->stores[s].merged_into;
+    return s;
+}
+
+static void merge_in_place(porta_lower *lower)
+{
+    for (int i = 0; i < lower->n_steps; i++) {
+        pending_step *p = &lower->steps[i];
+        if (p->in_place_in < 0 || p->in_place_out < 0) continue;
+        porta_plan_ref in = p->step.bindings[p->in_place_in];
+        porta_plan_ref out = p->step.bindings[p->in_place_out];
+        int in_root = root_of(lower, in.buffer);
+        store *si = &lower->stores[in_root], *so = &lower->stores[out.buffer];
+        if (!si->arena || !so->arena || so->merged_into >= 0 || in_root == out.buffer) continue;
+        /* the whole of both stores, the input dying here and the output born here */
+        if (in.offset != 0 || in.bytes != si->bytes || out.offset != 0 ||
+            out.bytes != so->bytes || si->bytes != so->bytes)
+            continue;
+        if (si->last != i || so->first != i) continue;
+        so->merged_into = in_root;
+        si->last = so->last;
+        lower->plan->n_in_place++;
+    }
+}
+
+typedef struct free_block {
+    uint64_t offset, bytes;
+} free_block;
+
+/* Greedy best fit in step order: a store is placed at its first step and its space freed after
+ * its last, so the stores a step binds never overlap unless merged in place. */
+static porta_status place_arena(porta_lower *lower)
+{
+    uint64_t align = lower->limits.buffer_alignment;
+    free_block *blocks = malloc(((size_t)lower->n_stores + 1) * sizeof *blocks);
+    int *order = malloc(((size_t)lower->n_stores + 1) * sizeof *order);
+    if (!blocks || !order) {
+        free(blocks);
+        free(order);
+        return porta_error(lower->graph->context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+    }
+    int n_blocks = 0;
+    uint64_t top = 0, sum = 0;
+    int n_order = 0;
+    for (int s = 0; s < lower->n_stores; s++)
+        if (lower->stores[s].arena && lower->stores[s].merged_into < 0 &&
+            lower->stores[s].first >= 0)
+            order[n_order++] = s;
+    /* stores are created in step order, so `order` is sorted by first step already, except
+     * scratch made before the result; sort by first step to be sure */
+    for (int a = 1; a < n_order; a++)
+        for (int b = a; b > 0 && lower->stores[order[b]].first < lower->stores[order[b - 1]].first;
+             b--) {
+            int t = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = t;
+        }
+    int next = 0;
+    for (int step = 0; step < lower->n_steps; step++) {
+        for (; next < n_order && lower->stores[order[next]].first == step; next++) {
+            store *s = &lower->stores[order[next]];
+            uint64_t need = (s->bytes + align - 1) / align * align;
+            sum += need;
+            int best = -1;
+            for (int b = 0; b < n_blocks; b++)
+                if (blocks[b].bytes >= need && (best < 0 || blocks[b].bytes < blocks[best].bytes))
+                    best = b;
+            if (best >= 0) {
+                s->offset = blocks[best].offset;
+                blocks[best].offset += need;
+                blocks[best].bytes -= need;
+                if (!blocks[best].bytes) blocks[best] = blocks[--n_blocks];
+            } else {
+                /* grow the arena, reusing a free block that ends at the top */
+                int tail = -1;
+                for (int b = 0; b < n_blocks; b++)
+                    if (blocks[b].offset + blocks[b].bytes == top) tail = b;
+                if (tail >= 0) {
+                    s->offset = blocks[tail].offset;
+                    top = s->offset + need;
+                    blocks[tail] = blocks[--n_blocks];
+                } else {
+                    s->offset = top;
+                    top += need;
+                }
+            }
+        }
+        for (int k = 0; k < n_order; k++) {
+            store *s = &lower->stores[order[k]];
+            if (s->last != step) continue;
+            uint64_t bytes = (s->bytes + align - 1) / align * align;
+            free_block freed = {s->offset, bytes};
+            /* coalesce with neighbours */
+            for (int b = 0; b < n_blocks;) {
+                if (blocks[b].offset + blocks[b].bytes == freed.offset) {
+                    freed.offset = blocks[b].offset;
+                    freed.bytes += blocks[b].bytes;
+                    blocks[b] = blocks[--n_blocks];
+                } else if (freed.offset + freed.bytes == blocks[b].offset) {
+                    freed.bytes += blocks[b].bytes;
+                    blocks[b] = blocks[--n_blocks];
+                } else {
+                    b++;
+                }
+            }
+            blocks[n_blocks++] = freed;
+        }
+    }
+    free(blocks);
+    free(order);
+    lower->plan->arena_peak = top;
+    lower->plan->intermediates_bytes = sum;
+    lower->plan->buffers[0].bytes = top ? top : align;
+    if (top > lower->limits.max_buffer_bytes)
+        return porta_error(lower->graph->context, PORTA_ERROR_UNSUPPORTED,
+                           "graph '%s': the arena needs %llu bytes; the device's largest buffer "
+                           "is %llu bytes", lower->graph->name, (unsigned long long)top,
+                           (unsigned long long)lower->limits.max_buffer_bytes);
+    return PORTA_OK;
+}
+
+static porta_plan_ref resolve(const porta_lower *lower, porta_plan_ref ref)
+{
+    int root = root_of(lower, ref.buffer);
+    const store *s = &lower->stores[root];
+    if (s->arena) return (porta_plan_ref){0, s->offset + ref.offset, ref.bytes};
+    return (porta_plan_ref){s->buffer, ref.offset, ref.bytes};
+}
+
+static bool overlaps(porta_plan_ref a, porta_plan_ref b)
+{
+    return a.buffer == b.buffer && a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes;
+}
+
+static void find_deps(porta_plan *plan)
+{
+    for (int i = 0; i < plan->n_steps; i++) {
+        porta_plan_step *step = &plan->steps[i];
+        for (int j = i - 1; j >= 0 && step->n_deps < PORTA_PLAN_MAX_DEPS; j--) {
+            const porta_plan_step *earlier = &plan->steps[j];
+            bool hazard = false;
+            for (int a = 0; a < step->n_bindings && !hazard; a++)
+                for (int b = 0; b < earlier->n_bindings && !hazard; b++) {
+                    bool writes_a = (step->kernel->writes >> a) & 1;
+                    bool writes_b = (earlier->kernel->writes >> b) & 1;
+                    if ((writes_a || writes_b) && overlaps(step->bindings[a], earlier->bindings[b]))
+                        hazard = true;
+                }
+            if (hazard) step->deps[step->n_deps++] = j;
+        }
+    }
+}
+
+static porta_status lower_nodes(porta_lower *lower)
+{
+    const porta_graph *graph = lower->graph;
+    porta_plan *plan = lower->plan;
+    for (int t = 0; t < graph->n_tensors; t++) {
+        const porta_tensor *tensor = &graph->tensors[t];
+        if (tensor->kind == PORTA_TENSOR_NODE) continue;
+        uint64_t bytes = tensor_bytes(lower, t);
+        int buffer = add_buffer(plan, tensor->kind == PORTA_TENSOR_INPUT ? PORTA_PLAN_INPUT
+                                                                         : PORTA_PLAN_WEIGHT,
+                                t, bytes);
+        lower->tensor_at[t] = (porta_lower_ref){new_store(lower, false, buffer, bytes), 0, bytes};
+    }
+    for (int k = 0; k < graph->n_nodes; k++) {
+        const porta_node *node = &graph->nodes[graph->order[k]];
+        porta_lower_rule rule = rules[node->op];
+        porta_status status = rule(lower, node);
+        if (status != PORTA_OK) return status;
+        if (lower->failed_alloc)
+            return porta_error(graph->context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+        if (lower->tensor_at[node->output].store < 0)
+            return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL, "the rule placed no result");
+        if (lower->is_view[node->output]) {
+            plan->n_views++;
+        } else if (graph->tensors[node->output].dtype == PORTA_F16) {
+            status = round_f16_result(lower, node);
+            if (status != PORTA_OK) return status;
+        }
+    }
+    return PORTA_OK;
+}
+
+porta_status porta_plan_create(const porta_graph *graph, const porta_plan_limits *limits,
+                               porta_plan **out_plan)
+{
+    *out_plan = NULL;
+    if (!graph->validated)
+        return porta_error(graph->context, PORTA_ERROR_INVALID_ARGUMENT,
+                           "porta_plan_create: graph '%s' is not validated", graph->name);
+    porta_plan *plan = calloc(1, sizeof *plan);
+    porta_lower lower = {.graph = graph, .limits = *limits, .plan = plan};
+    size_t n = (size_t)graph->n_tensors;
+    if (plan) {
+        plan->graph = graph;
+        plan->limits = *limits;
+        plan->buffers = calloc(n + 1, sizeof *plan->buffers);
+        plan->tensor_at = calloc(n + 1, sizeof *plan->tensor_at);
+        plan->tensor_buffer_of = malloc((n + 1) * sizeof *plan->tensor_buffer_of);
+    }
+    lower.tensor_at = malloc((n + 1) * sizeof *lower.tensor_at);
+    lower.is_view = calloc(n + 1, sizeof *lower.is_view);
+    if (!plan || !plan->buffers || !plan->tensor_at || !plan->tensor_buffer_of ||
+        !lower.tensor_at || !lower.is_view) {
+        free(lower.tensor_at);
+        free(lower.is_view);
+        porta_plan_destroy(plan);
+        return porta_error(graph->context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+    }
+    if (lower.limits.buffer_alignment < 16) lower.limits.buffer_alignment = 16;
+    plan->limits = lower.limits;
+    for (size_t t = 0; t < n; t++) {
+        lower.tensor_at[t] = (porta_lower_ref){-1, 0, 0};
+        plan->tensor_buffer_of[t] = -1;
+    }
+    plan->buffers[0] = (porta_plan_buffer){PORTA_PLAN_ARENA, -1, 0};
+    plan->n_buffers = 1;
+
+    porta_status status = lower_nodes(&lower);
+    if (status == PORTA_OK) {
+        merge_in_place(&lower);
+        status = place_arena(&lower);
+    }
+    if (status == PORTA_OK) {
+        plan->steps = calloc((size_t)lower.n_steps + 1, sizeof *plan->steps);
+        if (!plan->steps)
+            status = porta_error(graph->context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+    }
+    if (status == PORTA_OK) {
+        plan->n_steps = lower.n_steps;
+        for (int i = 0; i < lower.n_steps; i++) {
+            plan->steps[i] = lower.steps[i].step;
+            for (int b = 0; b < plan->steps[i].n_bindings; b++)
+                plan->steps[i].bindings[b] = resolve(&lower, plan->steps[i].bindings[b]);
+        }
+        for (size_t t = 0; t < n; t++) {
+            porta_lower_ref at = lower.tensor_at[t];
+            plan->tensor_at[t] = at.store < 0 ? (porta_plan_ref){-1, 0, 0}
+                                              : resolve(&lower, (porta_plan_ref){at.store,
+                                                                                 at.offset,
+                                                                                 at.bytes});
+        }
+        find_deps(plan);
+    }
+    free(lower.stores);
+    free(lower.steps);
+    free(lower.tensor_at);
+    free(lower.is_view);
+    if (status != PORTA_OK) {
+        porta_plan_destroy(plan);
+        return status;
+    }
+    *out_plan = plan;
+    return PORTA_OK;
+}
+
+void porta_plan_destroy(porta_plan *plan)
+{
+    if (!plan) return;
+    free(plan->steps);
+    free(plan->buffers);
+    free(plan->tensor_at);
+    free(plan->tensor_buffer_of);
+    free(plan);
+}

@@ -1,0 +1,121 @@
+/* Lowering: one rule per op turns a node into kernel steps. A rule never picks addresses: it
+ * asks for its operands' and result's storage, emits steps that bind byte ranges of them, and
+ * the planner (graphs/lower.c) later places every arena allocation by liveness.
+ *
+ * A rule file holds one op family (lower_elementwise.c, lower_shape.c, lower_matmul.c,
+ * lower_norm.c, lower_attention.c); the table in lower.c maps each op to its rule. */
+#ifndef PORTA_LOWER_H
+#define PORTA_LOWER_H
+
+#include "graphs/plan.h"
+
+typedef struct porta_lower porta_lower;
+
+/* A byte range of a storage during lowering: an arena allocation, or an own buffer (inputs,
+ * weights, outputs). */
+typedef struct porta_lower_ref {
+    int store;
+    uint64_t offset, bytes;
+} porta_lower_ref;
+
+const porta_graph *porta_lower_graph(const porta_lower *lower);
+const porta_plan_limits *porta_lower_limits(const porta_lower *lower);
+
+/* Where tensor `tensor` (an operand: input, weight or earlier result) lives. */
+porta_lower_ref porta_lower_tensor(porta_lower *lower, porta_tensor_id tensor);
+/* The node's result: its own buffer when it is a graph output, else a fresh arena allocation.
+ * Asking twice gives the same range. */
+porta_lower_ref porta_lower_result(porta_lower *lower, const porta_node *node);
+/* Makes the node's result share tensor `of`'s storage from byte `offset` on (reshape, a slice
+ * of the outermost non-unit axis): no step, no copy. Returns false, changing nothing, when the
+ * result must have storage of its own (a graph output) or the offset is not a multiple of the
+ * device's binding alignment; the rule then copies. */
+bool porta_lower_view(porta_lower *lower, const porta_node *node, porta_tensor_id of,
+                      uint64_t offset);
+/* Arena space that lives only across the steps that bind it. */
+porta_lower_ref porta_lower_scratch(porta_lower *lower, uint64_t bytes);
+/* The sub-range [offset, offset + bytes) of a range. */
+porta_lower_ref porta_lower_sub(porta_lower_ref ref, uint64_t offset, uint64_t bytes);
+
+/* One kernel dispatch. Bindings follow the kernel's buffer list; unused optional buffers (an
+ * absent bias) still need a valid range: bind any operand and tell the kernel by a parameter. */
+typedef struct porta_lower_step {
+    const porta_kernel_source *kernel;
+    porta_kernel_config config;
+    int n_bindings;
+    porta_lower_ref bindings[PORTA_PLAN_MAX_BINDINGS];
+    const void *params;             /* a struct of 4-byte fields in the kernel's parameter order */
+    uint32_t param_bytes;
+    uint32_t groups[3];
+    /* The result (binding in_place_out) may take the storage of binding in_place_in when that is
+     * an arena range of the same size whose last reader is this step; the kernel must then read
+     * every element before writing it and no other invocation may read it after (elementwise,
+     * per-row norms). -1 and -1: never. */
+    int in_place_in, in_place_out;
+} porta_lower_step;
+
+/* A step with the usual defaults: no in-place, groups 1. */
+porta_lower_step porta_lower_step_init(const porta_kernel_source *kernel, uint32_t local_x,
+                                       uint32_t local_y, uint32_t local_z);
+
+porta_status porta_lower_emit(porta_lower *lower, const porta_node *node,
+                              const porta_lower_step *step);
+
+/* Fails with "file:line:col: node 'name' (op): message". */
+porta_status porta_lower_fail(porta_lower *lower, const porta_node *node, porta_status status,
+                              const char *format, ...) PORTA_PRINTF(4, 5);
+
+/* Groups needed to cover n items with `per_group` items each, and an error when a dimension
+ * passes the 65535 groups every API allows: rules split work over y and z themselves. */
+uint32_t porta_lower_groups(uint64_t n, uint32_t per_group);
+
+/* Elements of a tensor (its shape's product). */
+int64_t porta_lower_elements(const porta_lower *lower, porta_tensor_id tensor);
+
+/* A batched matrix product, out = alpha * a x b (+ bias), emitted by lower_matmul.c for matmul
+ * and linear and shared with the rules that need a projection (additive and Luong attention).
+ * Element strides describe each operand, so a transposed b (linear's w [OUT, IN]) or a head of
+ * a merged layout is a choice of strides, never a copy: a[b0, b1, m, k] is
+ * a[b0 * a_batch[0] + b1 * a_batch[1] + m * a_m + k * a_k], and b and out likewise (a stride of
+ * 0 broadcasts a batch dim). The bias, when bias.bytes is not 0, is a vector of n elements
+ * added to every row. */
+typedef struct porta_lower_gemm {
+    porta_lower_ref a, b, bias, out;
+    uint32_t batch[2], m, n, k;
+    uint32_t a_batch[2], a_m, a_k;
+    uint32_t b_batch[2], b_k, b_n;
+    uint32_t out_batch[2], out_m;   /* out's n stride is 1 */
+    float alpha;
+} porta_lower_gemm;
+
+porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,
+                                   const porta_lower_gemm *gemm);
+
+/* ---- rules (one per op; docs/ops.md is the math) -------------------------------------------- */
+typedef porta_status (*porta_lower_rule)(porta_lower *lower, const porta_node *node);
+
+/* lower_elementwise.c: add sub mul div scale relu gelu silu tanh sigmoid cast */
+porta_status porta_lower_unary(porta_lower *lower, const porta_node *node);
+porta_status porta_lower_binary(porta_lower *lower, const porta_node *node);
+porta_status porta_lower_cast(porta_lower *lower, const porta_node *node);
+/* lower_shape.c: reshape permute split_heads merge_heads concat slice, embedding sinusoidal rope
+ * kv_append */
+porta_status porta_lower_reshape(porta_lower *lower, const porta_node *node);
+porta_status porta_lower_permute(porta_lower *lower, const porta_node *node);
+porta_status porta_lower_concat(porta_lower *lower, const porta_node *node);
+porta_status porta_lower_slice(porta_lower *lower, const porta_node *node);
+porta_status porta_lower_embedding(porta_lower *lower, const porta_node *node);
+porta_status porta_lower_positions(porta_lower *lower, const porta_node *node);
+porta_status porta_lower_kv_append(porta_lower *lower, const porta_node *node);
+/* lower_matmul.c: matmul linear causal_conv1d */
+porta_status porta_lower_matmul(porta_lower *lower, const porta_node *node);
+porta_status porta_lower_conv1d(porta_lower *lower, const porta_node *node);
+/* lower_norm.c: softmax layernorm rmsnorm */
+porta_status porta_lower_softmax(porta_lower *lower, const porta_node *node);
+porta_status porta_lower_norm(porta_lower *lower, const porta_node *node);
+/* lower_attention.c: sdpa attention additive_attention luong_attention */
+porta_status porta_lower_attention(porta_lower *lower, const porta_node *node);
+porta_status porta_lower_additive(porta_lower *lower, const porta_node *node);
+porta_status porta_lower_luong(porta_lower *lower, const porta_node *node);
+
+#endif

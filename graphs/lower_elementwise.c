@@ -1,0 +1,17 @@
+/* Placeholder until the elementwise family's kernels land: every rule refuses its node. */
+#include "graphs/lower.h"
+
+porta_status porta_lower_unary(porta_lower *lower, const porta_node *node)
+{
+    return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED, "no device kernel yet");
+}
+
+porta_status porta_lower_binary(porta_lower *lower, const porta_node *node)
+{
+    return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED, "no device kernel yet");
+}
+
+porta_status porta_lower_cast(porta_lower *lower, const porta_node *node)
+{
+    return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED, "no device kernel yet");
+}

@@ -1,0 +1,91 @@
+/* The plan: what a validated graph becomes for one device, as plain data. The runtime sees only
+ * this (runtime/program.c turns it into buffers, kernels and one recorded sequence); graphs/
+ * builds it (graphs/lower.c) without knowing any GPU API.
+ *
+ * Storage: buffer 0 is the arena, which holds every intermediate at an offset chosen from
+ * liveness; each input, weight and output tensor has a buffer of its own, so the host reads and
+ * writes them without touching the arena. On a device every element takes 4 bytes: f32 as float,
+ * i32 as int, and f16 as a float holding an f16 value (each f16 result is rounded to f16 by the
+ * step that makes it, so results match f16 arithmetic between ops). */
+#ifndef PORTA_PLAN_H
+#define PORTA_PLAN_H
+
+#include "graphs/graph.h"
+#include "shaders/kernels.h"
+
+#define PORTA_PLAN_MAX_BINDINGS 12
+#define PORTA_PLAN_MAX_PARAM_BYTES 128
+#define PORTA_PLAN_MAX_DEPS 8
+#define PORTA_PLAN_ELEMENT_BYTES 4
+
+/* The limits of a device that lowering needs; porta_plan_default_limits gives portable ones. */
+typedef struct porta_plan_limits {
+    uint32_t max_workgroup_size;
+    uint64_t shared_memory_bytes;
+    uint32_t buffer_alignment;      /* binding offsets are multiples of this */
+    uint64_t max_buffer_bytes;
+    uint32_t subgroup_size;         /* 0: none */
+} porta_plan_limits;
+
+typedef enum porta_plan_buffer_kind {
+    PORTA_PLAN_ARENA = 0,
+    PORTA_PLAN_INPUT,
+    PORTA_PLAN_WEIGHT,
+    PORTA_PLAN_OUTPUT,
+} porta_plan_buffer_kind;
+
+typedef struct porta_plan_buffer {
+    porta_plan_buffer_kind kind;
+    porta_tensor_id tensor;         /* inputs, weights, outputs; -1 for the arena */
+    uint64_t bytes;
+} porta_plan_buffer;
+
+/* A byte range of a plan buffer. */
+typedef struct porta_plan_ref {
+    int buffer;
+    uint64_t offset, bytes;
+} porta_plan_ref;
+
+typedef struct porta_plan_step {
+    int node;                                   /* the graph node it implements */
+    const porta_kernel_source *kernel;
+    porta_kernel_config config;
+    int n_bindings;
+    porta_plan_ref bindings[PORTA_PLAN_MAX_BINDINGS];
+    uint32_t param_bytes;
+    uint8_t params[PORTA_PLAN_MAX_PARAM_BYTES];
+    uint32_t groups[3];
+    /* The latest earlier steps whose bytes this one reads or writes (read after write, write
+     * after read or write), most recent first; at most PORTA_PLAN_MAX_DEPS are kept. */
+    int n_deps;
+    int deps[PORTA_PLAN_MAX_DEPS];
+} porta_plan_step;
+
+typedef struct porta_plan {
+    const porta_graph *graph;
+    porta_plan_limits limits;
+    porta_plan_step *steps;
+    int n_steps;
+    porta_plan_buffer *buffers;                 /* [0] is the arena */
+    int n_buffers;
+    porta_plan_ref *tensor_at;                  /* where each tensor lives, by tensor id */
+    int *tensor_buffer_of;                      /* by tensor id: its own buffer, or -1 */
+    uint64_t arena_peak;                        /* bytes of the arena */
+    uint64_t intermediates_bytes;               /* sum over every arena allocation */
+    int n_views;                                /* nodes lowered to no step */
+    int n_in_place;                             /* steps writing over an operand */
+} porta_plan;
+
+/* Limits that suit most GPUs: 256 invocations, 16 KiB shared memory, 256-byte alignment. */
+porta_plan_limits porta_plan_default_limits(void);
+
+/* Lowers a validated graph. Errors name the node (file:line:col) and what cannot be lowered. */
+porta_status porta_plan_create(const porta_graph *graph, const porta_plan_limits *limits,
+                               porta_plan **out_plan);
+void porta_plan_destroy(porta_plan *plan);
+
+/* The plan as text: buffers, each step's kernel, bindings, grid and dependencies, and the arena's
+ * peak against the sum of all intermediates. */
+void porta_plan_format(const porta_plan *plan, porta_strbuf *out);
+
+#endif

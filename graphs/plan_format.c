@@ -1,0 +1,78 @@
+/* The plan as text, for `porta plan` and porta_program_describe. */
+#include "graphs/plan.h"
+#include "graphs/ops.h"
+
+#include <inttypes.h>
+
+static const char *buffer_kind_name(porta_plan_buffer_kind kind)
+{
+    switch (kind) {
+    case PORTA_PLAN_ARENA: return "arena";
+    case PORTA_PLAN_INPUT: return "input";
+    case PORTA_PLAN_WEIGHT: return "weight";
+    case PORTA_PLAN_OUTPUT: return "output";
+    }
+    return "?";
+}
+
+static void format_bytes(porta_strbuf *out, uint64_t bytes)
+{
+    if (bytes >= 10u << 20)
+        porta_strbuf_append(out, "%.1f MiB", (double)bytes / (1u << 20));
+    else if (bytes >= 10u << 10)
+        porta_strbuf_append(out, "%.1f KiB", (double)bytes / (1u << 10));
+    else
+        porta_strbuf_append(out, "%" PRIu64 " B", bytes);
+}
+
+void porta_plan_format(const porta_plan *plan, porta_strbuf *out)
+{
+    const porta_graph *graph = plan->graph;
+    porta_strbuf_append(out, "plan %s: %d steps, %d views, %d in place\n", graph->name,
+                        plan->n_steps, plan->n_views, plan->n_in_place);
+    porta_strbuf_append(out, "buffers:\n");
+    for (int b = 0; b < plan->n_buffers; b++) {
+        const porta_plan_buffer *buffer = &plan->buffers[b];
+        porta_strbuf_append(out, "  b%-3d %-6s %-24s ", b, buffer_kind_name(buffer->kind),
+                            buffer->tensor >= 0 ? graph->tensors[buffer->tensor].name : "");
+        format_bytes(out, buffer->bytes);
+        porta_strbuf_append(out, "\n");
+    }
+    porta_strbuf_append(out, "steps:\n");
+    for (int i = 0; i < plan->n_steps; i++) {
+        const porta_plan_step *step = &plan->steps[i];
+        const porta_node *node = &graph->nodes[step->node];
+        porta_strbuf_append(out, "  %3d %-18s %-14s %s", i, step->kernel->name,
+                            porta_op_get(node->op)->name, graph->tensors[node->output].name);
+        porta_strbuf_append(out, "  grid %ux%ux%u local %ux%ux%u", step->groups[0],
+                            step->groups[1], step->groups[2], step->config.local_size[0],
+                            step->config.local_size[1], step->config.local_size[2]);
+        if (step->config.n_constants) {
+            porta_strbuf_append(out, " constants");
+            for (int c = 0; c < step->config.n_constants; c++)
+                porta_strbuf_append(out, "%s%d", c ? "," : " ", step->config.constants[c]);
+        }
+        porta_strbuf_append(out, "\n      bind");
+        for (int b = 0; b < step->n_bindings; b++) {
+            const porta_plan_ref *ref = &step->bindings[b];
+            porta_strbuf_append(out, " %s b%d[%" PRIu64 "+%" PRIu64 "]",
+                                (step->kernel->writes >> b) & 1 ? "w" : "r", ref->buffer,
+                                ref->offset, ref->bytes);
+        }
+        if (step->n_deps) {
+            porta_strbuf_append(out, "  after");
+            for (int d = 0; d < step->n_deps; d++)
+                porta_strbuf_append(out, " %d", step->deps[d]);
+        }
+        porta_strbuf_append(out, "\n");
+    }
+    porta_strbuf_append(out, "arena: peak ");
+    format_bytes(out, plan->arena_peak);
+    porta_strbuf_append(out, " of ");
+    format_bytes(out, plan->intermediates_bytes);
+    porta_strbuf_append(out, " in all intermediates");
+    if (plan->intermediates_bytes)
+        porta_strbuf_append(out, " (%.0f%%)",
+                            100.0 * (double)plan->arena_peak / (double)plan->intermediates_bytes);
+    porta_strbuf_append(out, "\n");
+}
