@@ -46,5 +46,6 @@ extern const porta_kernel_source porta_kernel_round_f16;
 /* Matmul, convolution, norm and softmax families (graphs/lower_matmul.c, graphs/lower_norm.c). */
 
 /* Attention families (graphs/lower_attention.c). */
+extern const porta_kernel_source porta_kernel_attention;
 
 #endif
