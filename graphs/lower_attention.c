@@ -1,19 +1,32 @@
 /* Lowering of the attention family: sdpa, attention, additive_attention, luong_attention.
  *
  * Every op ends in the one attention kernel (shaders/attention.k): an online softmax over the keys,
- * one work-group per query row, reading q, k, v, the mask and the result through element strides,
- * so no layout is ever copied. sdpa and attention differ only in those strides. Luong's dot score
- * is that kernel with one head and the node's scale; its general score first projects q by W
- * (q W, through porta_lower_emit_gemm) into scratch. Bahdanau's additive score projects q and the
- * keys the same way, and the kernel's additive score mode sums v[a] tanh(qp[a] + kp[a]). */
+ * one invocation per query row and chunk of value features, reading q, k, v, the mask and the
+ * result through element strides, so no layout is ever copied. sdpa and attention differ only in
+ * those strides. Luong's dot score is that kernel with one head and the node's scale; its general
+ * score first projects q by W (q W, through porta_lower_emit_gemm) into scratch. Bahdanau's
+ * additive score projects q and the keys the same way, and the kernel's additive mode sums
+ * v[a] tanh(qp[a] + kp[a]). When few rows meet many keys, or one invocation's loops would pass
+ * llvmpipe's budget, the keys are split and attention_combine.k merges the partial softmaxes. */
 #include "graphs/lower.h"
 #include "graphs/ops.h"
 #include "graphs/ops_rules.h"
 
 #include <math.h>
 
-/* Output features per invocation before the features are split over work-groups in z. */
-#define MAX_FEATURES_PER_INVOCATION 8
+/* Output features per invocation (the kernel's FEATURES list), keys per step of its online
+ * softmax (its KEY_STEP list), and its work-group size. */
+#define MAX_CHUNK 64
+#define KEYS_PER_STEP 4
+#define WORKGROUP 64
+/* Splitting the keys: when a node has fewer than SPLIT_ITEMS (row, chunk) items, its keys are
+ * split into ranges of at least SPLIT_MIN_KEYS so that about SPLIT_ITEMS invocations run. */
+#define SPLIT_ITEMS 256
+#define SPLIT_MIN_KEYS 128
+/* llvmpipe (lavapipe, rusticl) ends every loop of an invocation once its loops together have run
+ * 65535 iterations (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS), silently: one invocation's keys are
+ * bounded so that the kernel's loops stay under this budget. */
+#define LOOP_BUDGET 60000
 
 enum { MASK_NONE = 0, MASK_FLOAT = 1, MASK_INT = 2 };
 enum { SCORE_DOT = 0, SCORE_ADDITIVE = 1 };
@@ -42,18 +55,8 @@ typedef struct attention_params {
     uint32_t q_sb, q_sh, q_ss, k_sb, k_sh, k_ss, v_sb, v_sh, v_ss, o_sb, o_sh, o_ss;
     uint32_t m_sb, m_sh, m_ss, m_sj;
     float scale;
-    uint32_t causal;
+    uint32_t causal, splits, split_len, mask_kind, additive;
 } attention_params;
-
-static uint32_t pow2_at_least(uint32_t n)
-{
-    uint32_t p = 1;
-    while (p < n) p <<= 1;
-    return p;
-}
-
-static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
-static uint32_t max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
 
 /* Strides (b, h, i, j) reading a mask broadcast to the scores [B, H, Sq, Sk] (rank 4) or
  * [B, Sq, Sk] (rank 3, one head): numpy's rule, a dim of 1 or a missing one reads stride 0. */
@@ -93,29 +96,78 @@ static porta_status check_elements(porta_lower *lower, const porta_node *node)
     return PORTA_OK;
 }
 
+/* Groups of `wg` covering n items, over x and then y. */
+static bool spread_groups(uint64_t n, uint32_t wg, uint32_t groups[3])
+{
+    uint64_t total = porta_lower_groups(n, wg);
+    groups[0] = total < 65535 ? (uint32_t)total : 65535;
+    groups[1] = porta_lower_groups(total, groups[0]);
+    groups[2] = 1;
+    return groups[1] <= 65535;
+}
+
+/* The split-key records of the attention step merged into the result. */
+static porta_status emit_combine(porta_lower *lower, const porta_node *node,
+                                 const attention_core *c, const attention_params *ap,
+                                 porta_lower_ref part, uint32_t wg)
+{
+    struct {
+        uint32_t rows, q_len, heads, v_dim, splits, o_sb, o_sh, o_ss;
+    } p = {ap->rows, c->q_len, c->heads, c->v_dim, ap->splits, ap->o_sb, ap->o_sh, ap->o_ss};
+    porta_lower_step step = porta_lower_step_init(&porta_kernel_attention_combine, wg, 1, 1);
+    step.n_bindings = 2;
+    step.bindings[0] = part;
+    step.bindings[1] = c->out;
+    step.params = &p;
+    step.param_bytes = sizeof p;
+    spread_groups((uint64_t)p.rows * p.v_dim, wg, step.groups);
+    return porta_lower_emit(lower, node, &step);
+}
+
+/* The most keys one invocation of the attention kernel may stream within LOOP_BUDGET: each step
+ * of KEYS_PER_STEP keys is one iteration, and each key's score loops over the head dim (by 4 and
+ * then the rest for a dot product, one by one for the additive score; 2 more for the entries).
+ * 0 when not even one step fits. */
+static uint32_t keys_per_invocation(uint32_t head_dim, int score)
+{
+    uint64_t per_key = score == SCORE_DOT ? head_dim / 4 + head_dim % 4 + 2 : head_dim + 2;
+    uint64_t per_step = 1 + KEYS_PER_STEP * per_key;
+    return (uint32_t)(LOOP_BUDGET / per_step) * KEYS_PER_STEP;
+}
+
 static porta_status emit_core(porta_lower *lower, const porta_node *node, const attention_core *c)
 {
     const porta_plan_limits *limits = porta_lower_limits(lower);
     const porta_graph *graph = porta_lower_graph(lower);
-
-    /* Work-group: a power of two near the value width (phase 3) and the key count (phase 1). */
-    uint32_t want = max_u32(min_u32(c->v_dim, 128), min_u32(c->kv_len, 64));
-    uint32_t wg = pow2_at_least(want < 8 ? 8 : want);
-    while (wg > 1 && (wg > limits->max_workgroup_size ||
-                      2ull * wg * sizeof(float) > limits->shared_memory_bytes))
-        wg >>= 1;
-    uint32_t per = (c->v_dim + wg - 1) / wg;
-    if (per > MAX_FEATURES_PER_INVOCATION) per = MAX_FEATURES_PER_INVOCATION;
-    uint32_t chunks = porta_lower_groups(c->v_dim, wg * per);
-
+    uint32_t wg = WORKGROUP;
+    while (wg > limits->max_workgroup_size) wg >>= 1;
+    /* a power of two, so that few variants of the kernel are built */
+    uint32_t chunk = 4;
+    while (chunk < c->v_dim && chunk < MAX_CHUNK) chunk *= 2;
+    uint32_t chunks = (c->v_dim + chunk - 1) / chunk;
     uint64_t rows = (uint64_t)c->batch * c->heads * c->q_len;
-    uint32_t gx = rows < 65535 ? (uint32_t)rows : 65535;
-    uint32_t gy = porta_lower_groups(rows, gx);
-    if (gy > 65535 || chunks > 65535)
+    uint32_t most_keys = keys_per_invocation(c->head_dim, c->score);
+    if (most_keys == 0)
         return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
-                                "%llu query rows of %u value features need more than 65535 x "
-                                "65535 work-groups",
-                                (unsigned long long)rows, c->v_dim);
+                                "a head dim of %u is too large for the attention kernel",
+                                c->head_dim);
+
+    /* Split the keys when one invocation may not stream them all, and when few rows meet many
+     * keys (decoding), so that more invocations share the work; the splits are merged after. */
+    uint64_t splits = (c->kv_len + most_keys - 1) / most_keys;
+    if (rows * chunks < SPLIT_ITEMS && c->kv_len >= 2 * SPLIT_MIN_KEYS) {
+        uint64_t want = (SPLIT_ITEMS + rows * chunks - 1) / (rows * chunks);
+        uint64_t most = c->kv_len / SPLIT_MIN_KEYS;
+        want = want < most ? want : most;
+        if (want > splits) splits = want;
+    }
+    uint32_t split_len = c->kv_len;
+    if (splits > 1) {
+        split_len = (uint32_t)((c->kv_len + splits - 1) / splits);
+        split_len = (split_len + KEYS_PER_STEP - 1) / KEYS_PER_STEP * KEYS_PER_STEP;
+        if (split_len > most_keys) split_len = most_keys;
+        splits = (c->kv_len + split_len - 1) / split_len;
+    }
 
     attention_params p = {
         .rows = (uint32_t)rows, .q_len = c->q_len, .kv_len = c->kv_len, .heads = c->heads,
@@ -124,9 +176,9 @@ static porta_status emit_core(porta_lower *lower, const porta_node *node, const 
         .k_sb = c->k_at.batch, .k_sh = c->k_at.head, .k_ss = c->k_at.row,
         .v_sb = c->v_at.batch, .v_sh = c->v_at.head, .v_ss = c->v_at.row,
         .o_sb = c->out_at.batch, .o_sh = c->out_at.head, .o_ss = c->out_at.row,
-        .scale = c->scale, .causal = c->causal,
+        .scale = c->scale, .causal = c->causal, .splits = (uint32_t)splits,
+        .split_len = split_len, .additive = c->score == SCORE_ADDITIVE,
     };
-    int mask_kind = MASK_NONE;
     porta_lower_ref mask_f = c->q, mask_i = c->q;   /* unused slots bind any valid range */
     if (c->mask >= 0) {
         const porta_tensor *mask = &graph->tensors[c->mask];
@@ -136,19 +188,20 @@ static porta_status emit_core(porta_lower *lower, const porta_node *node, const 
         p.m_sh = s[1];
         p.m_ss = s[2];
         p.m_sj = s[3];
-        mask_kind = mask->dtype == PORTA_I32 ? MASK_INT : MASK_FLOAT;
-        if (mask_kind == MASK_INT)
+        p.mask_kind = mask->dtype == PORTA_I32 ? MASK_INT : MASK_FLOAT;
+        if (p.mask_kind == MASK_INT)
             mask_i = porta_lower_tensor(lower, c->mask);
         else
             mask_f = porta_lower_tensor(lower, c->mask);
     }
 
+    porta_lower_ref part = c->out;
+    if (splits > 1)
+        part = porta_lower_scratch(lower, (uint64_t)splits * rows * (c->v_dim + 2u) *
+                                              PORTA_PLAN_ELEMENT_BYTES);
     porta_lower_step step = porta_lower_step_init(&porta_kernel_attention, wg, 1, 1);
-    step.config.n_constants = 4;
-    step.config.constants[0] = (int32_t)wg;
-    step.config.constants[1] = (int32_t)per;
-    step.config.constants[2] = mask_kind;
-    step.config.constants[3] = c->score;
+    step.config.n_constants = 1;
+    step.config.constants[0] = (int32_t)chunk;
     step.n_bindings = 7;
     step.bindings[0] = c->q;
     step.bindings[1] = c->k;
@@ -156,13 +209,21 @@ static porta_status emit_core(porta_lower *lower, const porta_node *node, const 
     step.bindings[3] = mask_f;
     step.bindings[4] = mask_i;
     step.bindings[5] = c->score == SCORE_ADDITIVE ? c->w : c->q;
-    step.bindings[6] = c->out;
+    step.bindings[6] = part;
     step.params = &p;
     step.param_bytes = sizeof p;
-    step.groups[0] = gx;
-    step.groups[1] = gy;
-    step.groups[2] = chunks;
-    return porta_lower_emit(lower, node, &step);
+    /* x and y: query rows; z: chunks and splits. The combine step loops twice over the splits,
+     * and the records' indices are uints. */
+    uint64_t layers = chunks * splits;
+    if (!spread_groups(rows, wg, step.groups) || layers > 65535 || 2 * splits > LOOP_BUDGET ||
+        splits * rows * (c->v_dim + 2u) > UINT32_MAX)
+        return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
+                                "%llu query rows over %u keys of %u value features are too many "
+                                "for one dispatch", (unsigned long long)rows, c->kv_len, c->v_dim);
+    step.groups[2] = (uint32_t)layers;
+    porta_status status = porta_lower_emit(lower, node, &step);
+    if (status != PORTA_OK || splits == 1) return status;
+    return emit_combine(lower, node, c, &p, part, wg);
 }
 
 /* The common part of a node's description: sizes, its result and its optional mask. */

@@ -47,5 +47,6 @@ extern const porta_kernel_source porta_kernel_round_f16;
 
 /* Attention families (graphs/lower_attention.c). */
 extern const porta_kernel_source porta_kernel_attention;
+extern const porta_kernel_source porta_kernel_attention_combine;
 
 #endif
