@@ -1,17 +1,113 @@
-/* Placeholder until the elementwise family's kernels land: every rule refuses its node. */
-#include "graphs/lower.h"
+/* Lowering of the elementwise ops: the unary activations and scale (one kernel, the op a
+ * specialization constant), the broadcasting binary ops (a strided walk, lower_walk.h) and cast.
+ * Every step may write over an operand of the result's size (in place). */
+#include "graphs/lower_walk.h"
+#include "graphs/ops.h"
+
+#include <string.h>
+
+/* The unary kernel's OP constant (shaders/unary.k). */
+enum { UNARY_SCALE, UNARY_RELU, UNARY_GELU, UNARY_GELU_TANH, UNARY_SILU, UNARY_TANH,
+       UNARY_SIGMOID };
+
+/* One step of a kernel that maps element i of x to element i of the result, for n elements
+ * (unary, cast); params start with n. */
+static porta_status emit_map(porta_lower *lower, const porta_node *node,
+                             const porta_kernel_source *kernel, int constant, const void *params,
+                             uint32_t param_bytes)
+{
+    porta_lower_step step;
+    int64_t n = porta_lower_elements(lower, node->output);
+    porta_status status = porta_walk_step(lower, node, kernel, n, 1, &step);
+    if (status != PORTA_OK) return status;
+    step.config.n_constants = 1;
+    step.config.constants[0] = constant;
+    step.n_bindings = 2;
+    step.bindings[0] = porta_lower_tensor(lower, node->operands[0]);
+    step.bindings[1] = porta_lower_result(lower, node);
+    step.params = params;
+    step.param_bytes = param_bytes;
+    step.in_place_in = 0;
+    step.in_place_out = 1;
+    return porta_lower_emit(lower, node, &step);
+}
 
 porta_status porta_lower_unary(porta_lower *lower, const porta_node *node)
 {
-    return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED, "no device kernel yet");
+    const porta_graph *graph = porta_lower_graph(lower);
+    int op;
+    switch (node->op) {
+    case PORTA_OP_SCALE: op = UNARY_SCALE; break;
+    case PORTA_OP_RELU: op = UNARY_RELU; break;
+    case PORTA_OP_GELU:
+        op = !strcmp(porta_node_string(graph, node, "approximate"), "tanh") ? UNARY_GELU_TANH
+                                                                            : UNARY_GELU;
+        break;
+    case PORTA_OP_SILU: op = UNARY_SILU; break;
+    case PORTA_OP_TANH: op = UNARY_TANH; break;
+    case PORTA_OP_SIGMOID: op = UNARY_SIGMOID; break;
+    default:
+        return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL, "not a unary op");
+    }
+    struct {
+        uint32_t n;
+        float s;
+    } params = {(uint32_t)porta_lower_elements(lower, node->output),
+                op == UNARY_SCALE ? (float)porta_node_float(graph, node, "s") : 1.0f};
+    return emit_map(lower, node, &porta_kernel_unary, op, &params, sizeof params);
 }
 
 porta_status porta_lower_binary(porta_lower *lower, const porta_node *node)
 {
-    return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED, "no device kernel yet");
+    const porta_graph *graph = porta_lower_graph(lower);
+    porta_tensor_id a = node->operands[0], b = node->operands[1];
+    const porta_shape *out = &graph->tensors[node->output].shape;
+    int op = node->op == PORTA_OP_ADD ? 0 : node->op == PORTA_OP_SUB ? 1
+           : node->op == PORTA_OP_MUL ? 2 : 3;
+    porta_walk walk = {.rank = out->rank, .n_operands = 3};
+    memcpy(walk.dims, out->dims, sizeof walk.dims);
+    porta_walk_strides(out, out->rank, walk.strides[0]);
+    porta_walk_strides(&graph->tensors[a].shape, out->rank, walk.strides[1]);
+    porta_walk_strides(&graph->tensors[b].shape, out->rank, walk.strides[2]);
+    porta_walk_fold(&walk);
+    int64_t rows = walk.dims[0] * walk.dims[1] * walk.dims[2];
+    porta_lower_step step;
+    porta_status status = porta_walk_step(lower, node, &porta_kernel_binary, walk.dims[3], rows,
+                                          &step);
+    if (status != PORTA_OK) return status;
+    uint32_t params[12] = {(uint32_t)walk.dims[3], (uint32_t)rows, (uint32_t)walk.dims[1],
+                           (uint32_t)walk.dims[2]};
+    for (int i = 0; i < 4; i++) {
+        params[4 + i] = (uint32_t)walk.strides[1][i];
+        params[8 + i] = (uint32_t)walk.strides[2][i];
+    }
+    step.config.n_constants = 1;
+    step.config.constants[0] = op;
+    step.n_bindings = 3;
+    step.bindings[0] = porta_lower_tensor(lower, a);
+    step.bindings[1] = porta_lower_tensor(lower, b);
+    step.bindings[2] = porta_lower_result(lower, node);
+    step.params = params;
+    step.param_bytes = sizeof params;
+    /* an operand with as many elements as the result is not broadcast: it may be overwritten */
+    int64_t n = porta_lower_elements(lower, node->output);
+    if (porta_lower_elements(lower, a) == n || porta_lower_elements(lower, b) == n) {
+        step.in_place_in = porta_lower_elements(lower, a) == n ? 0 : 1;
+        step.in_place_out = 2;
+    }
+    return porta_lower_emit(lower, node, &step);
 }
 
 porta_status porta_lower_cast(porta_lower *lower, const porta_node *node)
 {
-    return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED, "no device kernel yet");
+    const porta_graph *graph = porta_lower_graph(lower);
+    porta_tensor_id x = node->operands[0];
+    porta_dtype from = graph->tensors[x].dtype, to = graph->tensors[node->output].dtype;
+    /* No conversion: the same dtype, or f16 (held as floats) to f32. f32 to f16 is a copy that
+     * the driver then rounds, so never a view of x. */
+    if (from == to || (from == PORTA_F16 && to == PORTA_F32))
+        return porta_walk_same(lower, node, x, true);
+    if (from != PORTA_I32 && to != PORTA_I32) return porta_walk_same(lower, node, x, false);
+    uint32_t n = (uint32_t)porta_lower_elements(lower, node->output);
+    return emit_map(lower, node, &porta_kernel_cast, to == PORTA_I32, &n, sizeof n);
 }
