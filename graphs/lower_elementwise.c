@@ -18,7 +18,7 @@ static porta_status emit_map(porta_lower *lower, const porta_node *node,
 {
     porta_lower_step step;
     int64_t n = porta_lower_elements(lower, node->output);
-    porta_status status = porta_walk_step(lower, node, kernel, n, 1, &step);
+    porta_status status = porta_walk_flat(lower, node, kernel, n, &step);
     if (status != PORTA_OK) return status;
     step.config.n_constants = 1;
     step.config.constants[0] = constant;
@@ -75,27 +75,38 @@ porta_status porta_lower_binary(porta_lower *lower, const porta_node *node)
     porta_status status = porta_walk_step(lower, node, &porta_kernel_binary, walk.dims[3], rows,
                                           &step);
     if (status != PORTA_OK) return status;
-    uint32_t params[12] = {(uint32_t)walk.dims[3], (uint32_t)rows, (uint32_t)walk.dims[1],
+    uint32_t params[11] = {(uint32_t)walk.dims[3], (uint32_t)rows, 0, (uint32_t)walk.dims[1],
                            (uint32_t)walk.dims[2]};
-    for (int i = 0; i < 4; i++) {
-        params[4 + i] = (uint32_t)walk.strides[1][i];
+    for (int i = 0; i < 3; i++) {
+        params[5 + i] = (uint32_t)walk.strides[1][i];
         params[8 + i] = (uint32_t)walk.strides[2][i];
     }
-    step.config.n_constants = 1;
+    /* the inner dim is the result's last non-unit one, where an operand's stride is 1 or 0 */
+    step.config.n_constants = 4;
     step.config.constants[0] = op;
+    step.config.constants[1] = walk.strides[1][3] != 0;
+    step.config.constants[2] = walk.strides[2][3] != 0;
+    step.config.constants[3] = walk.rank > 1 ? walk.rank - 1 : 0;
     step.n_bindings = 3;
     step.bindings[0] = porta_lower_tensor(lower, a);
     step.bindings[1] = porta_lower_tensor(lower, b);
     step.bindings[2] = porta_lower_result(lower, node);
     step.params = params;
     step.param_bytes = sizeof params;
-    /* an operand with as many elements as the result is not broadcast: it may be overwritten */
-    int64_t n = porta_lower_elements(lower, node->output);
-    if (porta_lower_elements(lower, a) == n || porta_lower_elements(lower, b) == n) {
-        step.in_place_in = porta_lower_elements(lower, a) == n ? 0 : 1;
+    /* an operand with as many elements as the result is not broadcast: it may be overwritten
+     * (an intermediate rather than an input), unless the other operand reads its storage
+     * elsewhere */
+    int in = -1;
+    for (int k = 1; k >= 0; k--) {
+        porta_tensor_id t = node->operands[k];
+        if (porta_lower_elements(lower, t) != porta_lower_elements(lower, node->output)) continue;
+        if (in < 0 || graph->tensors[t].kind == PORTA_TENSOR_NODE) in = k;
+    }
+    if (in >= 0 && porta_walk_apart(step.bindings[in], step.bindings[1 - in])) {
+        step.in_place_in = in;
         step.in_place_out = 2;
     }
-    return porta_lower_emit(lower, node, &step);
+    return porta_walk_emit(lower, node, &step);
 }
 
 porta_status porta_lower_cast(porta_lower *lower, const porta_node *node)

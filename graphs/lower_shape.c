@@ -48,7 +48,7 @@ void porta_walk_fold(porta_walk *walk)
         out.rank++;
     }
     int pad = PORTA_MAX_RANK - out.rank;
-    walk->rank = PORTA_MAX_RANK;
+    walk->rank = out.rank;
     for (int i = PORTA_MAX_RANK - 1; i >= 0; i--) {
         walk->dims[i] = i >= pad ? out.dims[i - pad] : 1;
         for (int k = 0; k < walk->n_operands; k++)
@@ -56,38 +56,79 @@ void porta_walk_fold(porta_walk *walk)
     }
 }
 
+/* The work-group size: 256 invocations, or the device's largest power of two below that. */
+static uint32_t group_size(const porta_lower *lower)
+{
+    uint32_t limit = porta_lower_limits(lower)->max_workgroup_size, size = 1;
+    while (size * 2 <= 256 && size * 2 <= limit) size *= 2;
+    return size;
+}
+
+static porta_status check_indices(porta_lower *lower, const porta_node *node, int64_t n)
+{
+    if (n <= (int64_t)UINT32_MAX) return PORTA_OK;
+    return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
+                            "%lld elements need more than 32-bit indices", (long long)n);
+}
+
 porta_status porta_walk_step(porta_lower *lower, const porta_node *node,
                              const porta_kernel_source *kernel, int64_t inner, int64_t rows,
                              porta_lower_step *out_step)
 {
-    if (inner * rows > (int64_t)UINT32_MAX)
-        return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
-                                "%lld elements need more than 32-bit indices",
-                                (long long)(inner * rows));
-    uint32_t limit = porta_lower_limits(lower)->max_workgroup_size, size = 1;
-    while (size * 2 <= 256 && size * 2 <= limit) size *= 2;
-    uint32_t lx = 1, ly = 1;
+    porta_status status = check_indices(lower, node, inner * rows);
+    if (status != PORTA_OK) return status;
+    uint32_t size = group_size(lower), lx = 1, ly = 1;
     while (lx < inner && lx < size) lx *= 2;
     while (lx * ly * 2 <= size && ly < rows) ly *= 2;
     porta_lower_step step = porta_lower_step_init(kernel, lx, ly, 1);
-    uint32_t gx = porta_lower_groups((uint64_t)inner, lx);
     uint32_t row_groups = porta_lower_groups((uint64_t)rows, ly);
-    step.groups[0] = gx < MAX_GROUPS ? gx : MAX_GROUPS;   /* the kernel loops over the rest */
+    step.groups[0] = porta_lower_groups((uint64_t)inner, lx);
     step.groups[1] = row_groups < MAX_GROUPS ? row_groups : MAX_GROUPS;
     step.groups[2] = porta_lower_groups(row_groups, step.groups[1]);
-    if (step.groups[2] > MAX_GROUPS)
-        return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
-                                "%lld rows need more than %u x %u work-groups", (long long)rows,
-                                MAX_GROUPS, MAX_GROUPS);
     *out_step = step;
     return PORTA_OK;
 }
 
-/* The largest element index operand k reaches from `offset`, which the kernels hold in 32 bits. */
+porta_status porta_walk_emit(porta_lower *lower, const porta_node *node,
+                             const porta_lower_step *step)
+{
+    if (step->groups[0] <= MAX_GROUPS) return porta_lower_emit(lower, node, step);
+    uint8_t params[PORTA_PLAN_MAX_PARAM_BYTES];
+    memcpy(params, step->params, step->param_bytes);
+    porta_lower_step slice = *step;
+    slice.params = params;
+    for (uint32_t first = 0; first < step->groups[0]; first += MAX_GROUPS) {
+        uint32_t col_base = first * step->config.local_size[0];
+        memcpy(params + 8, &col_base, 4);
+        slice.groups[0] = step->groups[0] - first < MAX_GROUPS ? step->groups[0] - first
+                                                               : MAX_GROUPS;
+        porta_status status = porta_lower_emit(lower, node, &slice);
+        if (status != PORTA_OK) return status;
+    }
+    return PORTA_OK;
+}
+
+porta_status porta_walk_flat(porta_lower *lower, const porta_node *node,
+                             const porta_kernel_source *kernel, int64_t n,
+                             porta_lower_step *out_step)
+{
+    porta_status status = check_indices(lower, node, n);
+    if (status != PORTA_OK) return status;
+    uint32_t size = group_size(lower);
+    uint32_t groups = porta_lower_groups((uint64_t)n, size);
+    porta_lower_step step = porta_lower_step_init(kernel, size, 1, 1);
+    step.groups[0] = groups < MAX_GROUPS ? groups : MAX_GROUPS;
+    step.groups[1] = porta_lower_groups(groups, step.groups[0]);
+    *out_step = step;
+    return PORTA_OK;
+}
+
+/* The largest element index operand k of a folded walk reaches from `offset`, which the kernels
+ * hold in 32 bits. */
 static bool walk_fits(const porta_walk *walk, int k, int64_t offset)
 {
     int64_t last = offset;
-    for (int i = 0; i < walk->rank; i++) last += (walk->dims[i] - 1) * walk->strides[k][i];
+    for (int i = 0; i < PORTA_MAX_RANK; i++) last += (walk->dims[i] - 1) * walk->strides[k][i];
     return last <= (int64_t)UINT32_MAX;
 }
 
@@ -104,20 +145,29 @@ porta_status porta_walk_copy(porta_lower *lower, const porta_node *node, const p
     porta_status status = porta_walk_step(lower, node, &porta_kernel_copy_strided, w.dims[3],
                                           w.dims[0] * w.dims[1] * w.dims[2], &step);
     if (status != PORTA_OK) return status;
-    uint32_t params[14] = {
-        (uint32_t)w.dims[3], (uint32_t)(w.dims[0] * w.dims[1] * w.dims[2]),
+    uint32_t params[15] = {
+        (uint32_t)w.dims[3], (uint32_t)(w.dims[0] * w.dims[1] * w.dims[2]), 0,
         (uint32_t)w.dims[1], (uint32_t)w.dims[2],
         (uint32_t)src_offset, (uint32_t)w.strides[1][0], (uint32_t)w.strides[1][1],
         (uint32_t)w.strides[1][2], (uint32_t)w.strides[1][3],
         (uint32_t)dst_offset, (uint32_t)w.strides[0][0], (uint32_t)w.strides[0][1],
         (uint32_t)w.strides[0][2], (uint32_t)w.strides[0][3],
     };
+    step.config.n_constants = 2;
+    step.config.constants[0] = w.strides[0][3] == 1 && w.strides[1][3] == 1;
+    step.config.constants[1] = w.rank > 1 ? w.rank - 1 : 0;
     step.n_bindings = 2;
     step.bindings[0] = src;
     step.bindings[1] = dst;
     step.params = params;
     step.param_bytes = sizeof params;
-    return porta_lower_emit(lower, node, &step);
+    return porta_walk_emit(lower, node, &step);
+}
+
+bool porta_walk_apart(porta_lower_ref operand, porta_lower_ref other)
+{
+    return operand.store != other.store ||
+           (operand.offset == other.offset && operand.bytes == other.bytes);
 }
 
 /* A contiguous run of n elements. */
@@ -245,9 +295,9 @@ porta_status porta_lower_embedding(porta_lower *lower, const porta_node *node)
                                           &step);
     if (status != PORTA_OK) return status;
     struct {
-        uint32_t inner, rows;
+        uint32_t inner, rows, col_base;
         int32_t vocab;
-    } params = {(uint32_t)t->dims[1], (uint32_t)rows,
+    } params = {(uint32_t)t->dims[1], (uint32_t)rows, 0,
                 (int32_t)(t->dims[0] < INT32_MAX ? t->dims[0] : INT32_MAX)};
     step.n_bindings = 3;
     step.bindings[0] = porta_lower_tensor(lower, ids);
@@ -255,7 +305,7 @@ porta_status porta_lower_embedding(porta_lower *lower, const porta_node *node)
     step.bindings[2] = porta_lower_result(lower, node);
     step.params = &params;
     step.param_bytes = sizeof params;
-    return porta_lower_emit(lower, node, &step);
+    return porta_walk_emit(lower, node, &step);
 }
 
 /* An optional i32 `position` operand: its storage, or x's when absent (the kernel then reads the
@@ -292,11 +342,11 @@ porta_status porta_lower_positions(porta_lower *lower, const porta_node *node)
                                           &step);
     if (status != PORTA_OK) return status;
     struct {
-        uint32_t inner, rows, seq;
+        uint32_t inner, rows, col_base, seq;
         int32_t offset;
         uint32_t use_pos;
         float c_hi, c_lo;
-    } params = {(uint32_t)(D / 2), (uint32_t)rows, (uint32_t)S, (int32_t)offset, position >= 0,
+    } params = {(uint32_t)(D / 2), (uint32_t)rows, 0, (uint32_t)S, (int32_t)offset, position >= 0,
                 (float)c_hi, (float)(c - c_hi)};
     step.config.n_constants = 1;
     step.config.constants[0] = mode;
@@ -308,7 +358,7 @@ porta_status porta_lower_positions(porta_lower *lower, const porta_node *node)
     step.param_bytes = sizeof params;
     step.in_place_in = 0;
     step.in_place_out = 2;
-    return porta_lower_emit(lower, node, &step);
+    return porta_walk_emit(lower, node, &step);
 }
 
 /* ---- the KV cache ---------------------------------------------------------------------------- */
@@ -327,10 +377,10 @@ porta_status porta_lower_kv_append(porta_lower *lower, const porta_node *node)
     porta_status status = porta_walk_step(lower, node, &porta_kernel_kv_append, D, rows, &step);
     if (status != PORTA_OK) return status;
     struct {
-        uint32_t inner, rows, len, count;
+        uint32_t inner, rows, col_base, len, count;
         int32_t start;
         uint32_t use_pos;
-    } params = {(uint32_t)D, (uint32_t)rows, (uint32_t)L, (uint32_t)N,
+    } params = {(uint32_t)D, (uint32_t)rows, 0, (uint32_t)L, (uint32_t)N,
                 (int32_t)(position >= 0 ? 0 : start), position >= 0};
     step.n_bindings = 4;
     step.bindings[0] = porta_lower_tensor(lower, cache);
@@ -339,7 +389,9 @@ porta_status porta_lower_kv_append(porta_lower *lower, const porta_node *node)
     step.bindings[3] = porta_lower_result(lower, node);
     step.params = &params;
     step.param_bytes = sizeof params;
-    step.in_place_in = 0;
-    step.in_place_out = 3;
-    return porta_lower_emit(lower, node, &step);
+    if (porta_walk_apart(step.bindings[0], step.bindings[1])) {
+        step.in_place_in = 0;
+        step.in_place_out = 3;
+    }
+    return porta_walk_emit(lower, node, &step);
 }

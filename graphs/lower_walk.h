@@ -2,8 +2,10 @@
  * A walk visits every element of a result of up to 4 dims, contiguous in row-major order, and
  * gives each operand an element stride per dim (0 repeats the operand along that dim: numpy
  * broadcasting). Kernels that walk (binary, copy_strided, embedding, positions, kv_append) cover
- * [rows, inner] with the same grid: the inner dim along x, looping when it passes 65535 groups,
- * and one row per invocation along y and z. */
+ * [rows, inner] with the same grid, one element per invocation: the inner dim along x from the
+ * kernel's third parameter, col_base (an inner dim past 65535 groups takes one step per 65535
+ * groups), and the rows along y and z. Flat kernels (unary, cast) cover n elements along x and
+ * y. */
 #ifndef PORTA_LOWER_WALK_H
 #define PORTA_LOWER_WALK_H
 
@@ -23,14 +25,26 @@ typedef struct porta_walk {
 void porta_walk_strides(const porta_shape *shape, int rank, int64_t strides[PORTA_MAX_RANK]);
 
 /* Drops unit dims, merges neighbours that every operand walks contiguously, then pads on the left
- * to exactly 4 dims, so dims[3] is the inner dim and dims[0..2] the rows. */
+ * to 4 dims, so dims[3] is the inner dim and dims[0..2] the rows; rank counts the dims that are
+ * not padding (0 to 4), so the kernels' ROW_DIMS constant is rank - 1 (0 when rank is 0). */
 void porta_walk_fold(porta_walk *walk);
 
-/* A step of `kernel` whose grid covers rows x inner as described above; the kernel's first two
- * parameters are (inner, rows). Fails (naming the node) when the sizes need more than 32 bits or
- * the grid passes 65535 groups per dimension. */
+/* A step of `kernel` whose grid covers rows x inner as described above (groups[0] may pass
+ * 65535: porta_walk_emit splits it); the kernel's first three parameters are (inner, rows,
+ * col_base). Fails (naming the node) when the sizes need more than 32 bits. */
 porta_status porta_walk_step(porta_lower *lower, const porta_node *node,
                              const porta_kernel_source *kernel, int64_t inner, int64_t rows,
+                             porta_lower_step *out_step);
+
+/* Emits a step made by porta_walk_step, whose params (param_bytes of them, col_base 0) it may
+ * copy once per slice of at most 65535 groups along x. */
+porta_status porta_walk_emit(porta_lower *lower, const porta_node *node,
+                             const porta_lower_step *step);
+
+/* A step of `kernel` covering n elements flat: i = GID(1) * NUM_GROUPS(0) * LOCAL_SIZE(0) +
+ * GID(0). */
+porta_status porta_walk_flat(porta_lower *lower, const porta_node *node,
+                             const porta_kernel_source *kernel, int64_t n,
                              porta_lower_step *out_step);
 
 /* Emits copy_strided for a folded or unfolded walk whose operand 0 is dst and operand 1 src,
@@ -38,6 +52,11 @@ porta_status porta_walk_step(porta_lower *lower, const porta_node *node,
 porta_status porta_walk_copy(porta_lower *lower, const porta_node *node, const porta_walk *walk,
                              porta_lower_ref dst, int64_t dst_offset, porta_lower_ref src,
                              int64_t src_offset);
+
+/* Whether a step that writes its result over `operand` (in place) may also read `other`: they
+ * share no storage, or they are the same range (read at the same index). A view of the operand's
+ * storage read elsewhere would see elements already overwritten. */
+bool porta_walk_apart(porta_lower_ref operand, porta_lower_ref other);
 
 /* The result holds x's elements in x's order (reshape, same-dtype casts, a one-input concat, a
  * permute that moves only unit dims): a view of x when `may_view` and the planner allows one,

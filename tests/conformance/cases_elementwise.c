@@ -85,6 +85,7 @@ const conformance_case conformance_cases_elementwise[] = {
     BINARY("add", "add_rank4_mix", "f32[2, 1, 3, 1]", "f32[1, 4, 1, 5]"),
     BINARY("add", "add_rank4_mid", "f32[2, 3, 4, 5]", "f32[3, 1, 5]"),
     BINARY("add", "add_size1", "f32[1]", "f32[1]"),
+    BINARY("add", "add_scalars", "f32[]", "f32[]"),
     BINARY("add", "add_primes", "f32[13, 17]", "f32[13, 17]"),
     BINARY("add", "add_many_groups", "f32[300, 257]", "f32[257]"),
     BINARY("add", "add_long_rows", "f32[3, 70001]", "f32[3, 1]"),
@@ -106,6 +107,14 @@ const conformance_case conformance_cases_elementwise[] = {
     {"add",
      "graph add_chain\ninput a : f32[4, 9]\ninput b : f32[9]\ninput c : f32[4, 9]\n"
      "t = add(a, b)\nu = add(c, t)\ny = add(u, b)\noutput y\n", NULL},
+    /* b is a view of row 0 of t, which dies here: u must not be written over t */
+    {"add",
+     "graph add_view_of_operand\ninput x : f32[4, 64]\n"
+     "t = relu(x)\ns = slice(t, axis=0, end=1)\nu = add(t, s)\ny = relu(u)\noutput y\n",
+     NULL},
+    {"add",
+     "graph add_same_operand\ninput x : f32[5, 3]\n"
+     "t = relu(x)\nu = add(t, t)\ny = relu(u)\noutput y\n", NULL},
     {"silu",
      "graph mul_gated\ninput a : f32[2, 8, 24]\ninput b : f32[2, 8, 24]\n"
      "y = mul(silu(a), sigmoid(b))\noutput y\n", NULL},

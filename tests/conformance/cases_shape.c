@@ -195,7 +195,8 @@ const conformance_case conformance_cases_shape[] = {
      "y = rope(x, pos, mode=\"interleaved\", base=1000.0)\noutput y\n", fill_pos_37},
     {"rope",
      "graph rope_in_place\ninput x : f32[2, 4, 16]\n"
-     "s = scale(x, s=2.0)\ny = rope(s, offset=5)\noutput y\n", NULL},
+     "s = scale(x, s=2.0)\nr = rope(s, offset=5)\ny = permute(r, perm=[1, 0, 2])\noutput y\n",
+     NULL},
 
     /* kv_append */
     {"kv_append",
@@ -223,7 +224,12 @@ const conformance_case conformance_cases_shape[] = {
      "graph kv_append_full\ninput cache : f32[4, 6]\ninput new : f32[4, 6]\n"
      "y = kv_append(cache, new)\noutput y\n", NULL},
     {"kv_append",
+     "graph kv_append_own_rows\ninput x : f32[8, 64]\n"
+     "c = relu(x)\nn = slice(c, axis=0, start=0, end=2)\nk = kv_append(c, n, start=5)\n"
+     "y = permute(k, perm=[1, 0])\noutput y\n", NULL},
+    {"kv_append",
      "graph kv_append_in_place\ninput c : f32[6, 8]\ninput new : f32[2, 6]\n"
-     "cache = permute(c, perm=[1, 0])\ny = kv_append(cache, new, start=3)\noutput y\n", NULL},
+     "cache = permute(c, perm=[1, 0])\nk = kv_append(cache, new, start=3)\n"
+     "y = permute(k, perm=[1, 0])\noutput y\n", NULL},
     {NULL, NULL, NULL},
 };
