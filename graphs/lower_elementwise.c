@@ -10,26 +10,20 @@
 enum { UNARY_SCALE, UNARY_RELU, UNARY_GELU, UNARY_GELU_TANH, UNARY_SILU, UNARY_TANH,
        UNARY_SIGMOID };
 
-/* One step of a kernel that maps element i of x to element i of the result, for n elements
- * (unary, cast); params start with n. */
+/* A flat step mapping element i of x to element i of the result (unary, cast), which may be
+ * written over x; params start with the element count. */
 static porta_status emit_map(porta_lower *lower, const porta_node *node,
                              const porta_kernel_source *kernel, int constant, const void *params,
                              uint32_t param_bytes)
 {
-    porta_lower_step step;
-    int64_t n = porta_lower_elements(lower, node->output);
-    porta_status status = porta_walk_flat(lower, node, kernel, n, &step);
-    if (status != PORTA_OK) return status;
-    step.config.n_constants = 1;
-    step.config.constants[0] = constant;
-    step.n_bindings = 2;
-    step.bindings[0] = porta_lower_tensor(lower, node->operands[0]);
-    step.bindings[1] = porta_lower_result(lower, node);
-    step.params = params;
-    step.param_bytes = param_bytes;
-    step.in_place_in = 0;
-    step.in_place_out = 1;
-    return porta_lower_emit(lower, node, &step);
+    porta_walk_launch launch = {
+        .kernel = kernel, .inner = porta_lower_elements(lower, node->output), .rows = 0,
+        .n_bindings = 2,
+        .bindings = {porta_lower_tensor(lower, node->operands[0]), porta_lower_result(lower, node)},
+        .params = params, .param_bytes = param_bytes, .n_constants = 1, .constants = {constant},
+        .in_place = true, .in_place_in = 0,
+    };
+    return porta_walk_emit(lower, node, &launch);
 }
 
 porta_status porta_lower_unary(porta_lower *lower, const porta_node *node)
@@ -71,10 +65,6 @@ porta_status porta_lower_binary(porta_lower *lower, const porta_node *node)
     porta_walk_strides(&graph->tensors[b].shape, out->rank, walk.strides[2]);
     porta_walk_fold(&walk);
     int64_t rows = walk.dims[0] * walk.dims[1] * walk.dims[2];
-    porta_lower_step step;
-    porta_status status = porta_walk_step(lower, node, &porta_kernel_binary, walk.dims[3], rows,
-                                          &step);
-    if (status != PORTA_OK) return status;
     uint32_t params[11] = {(uint32_t)walk.dims[3], (uint32_t)rows, 0, (uint32_t)walk.dims[1],
                            (uint32_t)walk.dims[2]};
     for (int i = 0; i < 3; i++) {
@@ -82,17 +72,14 @@ porta_status porta_lower_binary(porta_lower *lower, const porta_node *node)
         params[8 + i] = (uint32_t)walk.strides[2][i];
     }
     /* the inner dim is the result's last non-unit one, where an operand's stride is 1 or 0 */
-    step.config.n_constants = 4;
-    step.config.constants[0] = op;
-    step.config.constants[1] = walk.strides[1][3] != 0;
-    step.config.constants[2] = walk.strides[2][3] != 0;
-    step.config.constants[3] = walk.rank > 1 ? walk.rank - 1 : 0;
-    step.n_bindings = 3;
-    step.bindings[0] = porta_lower_tensor(lower, a);
-    step.bindings[1] = porta_lower_tensor(lower, b);
-    step.bindings[2] = porta_lower_result(lower, node);
-    step.params = params;
-    step.param_bytes = sizeof params;
+    porta_walk_launch launch = {
+        .kernel = &porta_kernel_binary, .inner = walk.dims[3], .rows = rows, .n_bindings = 3,
+        .bindings = {porta_lower_tensor(lower, a), porta_lower_tensor(lower, b),
+                     porta_lower_result(lower, node)},
+        .params = params, .param_bytes = sizeof params, .n_constants = 4,
+        .constants = {op, walk.strides[1][3] != 0, walk.strides[2][3] != 0,
+                      porta_walk_row_dims(&walk)},
+    };
     /* an operand with as many elements as the result is not broadcast: it may be overwritten
      * (an intermediate rather than an input), unless the other operand reads its storage
      * elsewhere */
@@ -102,11 +89,11 @@ porta_status porta_lower_binary(porta_lower *lower, const porta_node *node)
         if (porta_lower_elements(lower, t) != porta_lower_elements(lower, node->output)) continue;
         if (in < 0 || graph->tensors[t].kind == PORTA_TENSOR_NODE) in = k;
     }
-    if (in >= 0 && porta_walk_apart(step.bindings[in], step.bindings[1 - in])) {
-        step.in_place_in = in;
-        step.in_place_out = 2;
+    if (in >= 0) {
+        launch.in_place = porta_walk_apart(launch.bindings[in], launch.bindings[1 - in]);
+        launch.in_place_in = in;
     }
-    return porta_walk_emit(lower, node, &step);
+    return porta_walk_emit(lower, node, &launch);
 }
 
 porta_status porta_lower_cast(porta_lower *lower, const porta_node *node)

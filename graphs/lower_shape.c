@@ -56,6 +56,11 @@ void porta_walk_fold(porta_walk *walk)
     }
 }
 
+int porta_walk_row_dims(const porta_walk *walk)
+{
+    return walk->rank > 1 ? walk->rank - 1 : 0;
+}
+
 /* The work-group size: 256 invocations, or the device's largest power of two below that. */
 static uint32_t group_size(const porta_lower *lower)
 {
@@ -64,62 +69,61 @@ static uint32_t group_size(const porta_lower *lower)
     return size;
 }
 
-static porta_status check_indices(porta_lower *lower, const porta_node *node, int64_t n)
+/* The grid of a launch; groups[0] of a rows kernel may pass MAX_GROUPS (porta_walk_emit splits
+ * it). */
+static porta_lower_step grid_of(const porta_lower *lower, const porta_walk_launch *launch)
 {
-    if (n <= (int64_t)UINT32_MAX) return PORTA_OK;
-    return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
-                            "%lld elements need more than 32-bit indices", (long long)n);
-}
-
-porta_status porta_walk_step(porta_lower *lower, const porta_node *node,
-                             const porta_kernel_source *kernel, int64_t inner, int64_t rows,
-                             porta_lower_step *out_step)
-{
-    porta_status status = check_indices(lower, node, inner * rows);
-    if (status != PORTA_OK) return status;
-    uint32_t size = group_size(lower), lx = 1, ly = 1;
-    while (lx < inner && lx < size) lx *= 2;
+    uint32_t size = group_size(lower), lx = size, ly = 1;
+    int64_t inner = launch->inner, rows = launch->rows;
+    if (rows == 0) { /* flat: x, then y */
+        porta_lower_step step = porta_lower_step_init(launch->kernel, size, 1, 1);
+        uint32_t groups = porta_lower_groups((uint64_t)inner, size);
+        step.groups[0] = groups < MAX_GROUPS ? groups : MAX_GROUPS;
+        step.groups[1] = porta_lower_groups(groups, step.groups[0]);
+        return step;
+    }
+    for (lx = 1; lx < inner && lx < size; lx *= 2) {}
     while (lx * ly * 2 <= size && ly < rows) ly *= 2;
-    porta_lower_step step = porta_lower_step_init(kernel, lx, ly, 1);
+    porta_lower_step step = porta_lower_step_init(launch->kernel, lx, ly, 1);
     uint32_t row_groups = porta_lower_groups((uint64_t)rows, ly);
     step.groups[0] = porta_lower_groups((uint64_t)inner, lx);
     step.groups[1] = row_groups < MAX_GROUPS ? row_groups : MAX_GROUPS;
     step.groups[2] = porta_lower_groups(row_groups, step.groups[1]);
-    *out_step = step;
-    return PORTA_OK;
+    return step;
 }
 
 porta_status porta_walk_emit(porta_lower *lower, const porta_node *node,
-                             const porta_lower_step *step)
+                             const porta_walk_launch *launch)
 {
-    if (step->groups[0] <= MAX_GROUPS) return porta_lower_emit(lower, node, step);
+    int64_t elements = launch->inner * (launch->rows ? launch->rows : 1);
+    if (elements > (int64_t)UINT32_MAX)
+        return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
+                                "%lld elements need more than 32-bit indices",
+                                (long long)elements);
+    porta_lower_step step = grid_of(lower, launch);
+    step.config.n_constants = launch->n_constants;
+    memcpy(step.config.constants, launch->constants, sizeof launch->constants);
+    step.n_bindings = launch->n_bindings;
+    memcpy(step.bindings, launch->bindings, sizeof launch->bindings);
+    step.params = launch->params;
+    step.param_bytes = launch->param_bytes;
+    if (launch->in_place) {
+        step.in_place_in = launch->in_place_in;
+        step.in_place_out = launch->n_bindings - 1;
+    }
+    uint32_t groups = step.groups[0];
+    if (groups <= MAX_GROUPS) return porta_lower_emit(lower, node, &step);
+    /* slices of the inner dim, each from its col_base (the third parameter) */
     uint8_t params[PORTA_PLAN_MAX_PARAM_BYTES];
-    memcpy(params, step->params, step->param_bytes);
-    porta_lower_step slice = *step;
-    slice.params = params;
-    for (uint32_t first = 0; first < step->groups[0]; first += MAX_GROUPS) {
-        uint32_t col_base = first * step->config.local_size[0];
+    memcpy(params, launch->params, launch->param_bytes);
+    step.params = params;
+    for (uint32_t first = 0; first < groups; first += MAX_GROUPS) {
+        uint32_t col_base = first * step.config.local_size[0];
         memcpy(params + 8, &col_base, 4);
-        slice.groups[0] = step->groups[0] - first < MAX_GROUPS ? step->groups[0] - first
-                                                               : MAX_GROUPS;
-        porta_status status = porta_lower_emit(lower, node, &slice);
+        step.groups[0] = groups - first < MAX_GROUPS ? groups - first : MAX_GROUPS;
+        porta_status status = porta_lower_emit(lower, node, &step);
         if (status != PORTA_OK) return status;
     }
-    return PORTA_OK;
-}
-
-porta_status porta_walk_flat(porta_lower *lower, const porta_node *node,
-                             const porta_kernel_source *kernel, int64_t n,
-                             porta_lower_step *out_step)
-{
-    porta_status status = check_indices(lower, node, n);
-    if (status != PORTA_OK) return status;
-    uint32_t size = group_size(lower);
-    uint32_t groups = porta_lower_groups((uint64_t)n, size);
-    porta_lower_step step = porta_lower_step_init(kernel, size, 1, 1);
-    step.groups[0] = groups < MAX_GROUPS ? groups : MAX_GROUPS;
-    step.groups[1] = porta_lower_groups(groups, step.groups[0]);
-    *out_step = step;
     return PORTA_OK;
 }
 
@@ -141,27 +145,21 @@ porta_status porta_walk_copy(porta_lower *lower, const porta_node *node, const p
     if (!walk_fits(&w, 0, dst_offset) || !walk_fits(&w, 1, src_offset))
         return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
                                 "the copy reaches past 32-bit element indices");
-    porta_lower_step step;
-    porta_status status = porta_walk_step(lower, node, &porta_kernel_copy_strided, w.dims[3],
-                                          w.dims[0] * w.dims[1] * w.dims[2], &step);
-    if (status != PORTA_OK) return status;
+    int64_t rows = w.dims[0] * w.dims[1] * w.dims[2];
     uint32_t params[15] = {
-        (uint32_t)w.dims[3], (uint32_t)(w.dims[0] * w.dims[1] * w.dims[2]), 0,
-        (uint32_t)w.dims[1], (uint32_t)w.dims[2],
+        (uint32_t)w.dims[3], (uint32_t)rows, 0, (uint32_t)w.dims[1], (uint32_t)w.dims[2],
         (uint32_t)src_offset, (uint32_t)w.strides[1][0], (uint32_t)w.strides[1][1],
         (uint32_t)w.strides[1][2], (uint32_t)w.strides[1][3],
         (uint32_t)dst_offset, (uint32_t)w.strides[0][0], (uint32_t)w.strides[0][1],
         (uint32_t)w.strides[0][2], (uint32_t)w.strides[0][3],
     };
-    step.config.n_constants = 2;
-    step.config.constants[0] = w.strides[0][3] == 1 && w.strides[1][3] == 1;
-    step.config.constants[1] = w.rank > 1 ? w.rank - 1 : 0;
-    step.n_bindings = 2;
-    step.bindings[0] = src;
-    step.bindings[1] = dst;
-    step.params = params;
-    step.param_bytes = sizeof params;
-    return porta_walk_emit(lower, node, &step);
+    porta_walk_launch launch = {
+        .kernel = &porta_kernel_copy_strided, .inner = w.dims[3], .rows = rows,
+        .n_bindings = 2, .bindings = {src, dst}, .params = params, .param_bytes = sizeof params,
+        .n_constants = 2,
+        .constants = {w.strides[0][3] == 1 && w.strides[1][3] == 1, porta_walk_row_dims(&w)},
+    };
+    return porta_walk_emit(lower, node, &launch);
 }
 
 bool porta_walk_apart(porta_lower_ref operand, porta_lower_ref other)
@@ -290,22 +288,18 @@ porta_status porta_lower_embedding(porta_lower *lower, const porta_node *node)
     porta_tensor_id ids = node->operands[0], table = node->operands[1];
     const porta_shape *t = shape_of(lower, table);
     int64_t rows = porta_lower_elements(lower, ids);
-    porta_lower_step step;
-    porta_status status = porta_walk_step(lower, node, &porta_kernel_embedding, t->dims[1], rows,
-                                          &step);
-    if (status != PORTA_OK) return status;
     struct {
         uint32_t inner, rows, col_base;
         int32_t vocab;
     } params = {(uint32_t)t->dims[1], (uint32_t)rows, 0,
                 (int32_t)(t->dims[0] < INT32_MAX ? t->dims[0] : INT32_MAX)};
-    step.n_bindings = 3;
-    step.bindings[0] = porta_lower_tensor(lower, ids);
-    step.bindings[1] = porta_lower_tensor(lower, table);
-    step.bindings[2] = porta_lower_result(lower, node);
-    step.params = &params;
-    step.param_bytes = sizeof params;
-    return porta_walk_emit(lower, node, &step);
+    porta_walk_launch launch = {
+        .kernel = &porta_kernel_embedding, .inner = t->dims[1], .rows = rows, .n_bindings = 3,
+        .bindings = {porta_lower_tensor(lower, ids), porta_lower_tensor(lower, table),
+                     porta_lower_result(lower, node)},
+        .params = &params, .param_bytes = sizeof params,
+    };
+    return porta_walk_emit(lower, node, &launch);
 }
 
 /* An optional i32 `position` operand: its storage, or x's when absent (the kernel then reads the
@@ -337,10 +331,6 @@ porta_status porta_lower_positions(porta_lower *lower, const porta_node *node)
     int exponent;
     double mantissa = frexp(c, &exponent);
     double c_hi = ldexp(round(ldexp(mantissa, 12)), exponent - 12);
-    porta_lower_step step;
-    porta_status status = porta_walk_step(lower, node, &porta_kernel_positions, D / 2, rows,
-                                          &step);
-    if (status != PORTA_OK) return status;
     struct {
         uint32_t inner, rows, col_base, seq;
         int32_t offset;
@@ -348,17 +338,14 @@ porta_status porta_lower_positions(porta_lower *lower, const porta_node *node)
         float c_hi, c_lo;
     } params = {(uint32_t)(D / 2), (uint32_t)rows, 0, (uint32_t)S, (int32_t)offset, position >= 0,
                 (float)c_hi, (float)(c - c_hi)};
-    step.config.n_constants = 1;
-    step.config.constants[0] = mode;
-    step.n_bindings = 3;
-    step.bindings[0] = porta_lower_tensor(lower, x);
-    step.bindings[1] = position_ref(lower, position, x);
-    step.bindings[2] = porta_lower_result(lower, node);
-    step.params = &params;
-    step.param_bytes = sizeof params;
-    step.in_place_in = 0;
-    step.in_place_out = 2;
-    return porta_walk_emit(lower, node, &step);
+    porta_walk_launch launch = {
+        .kernel = &porta_kernel_positions, .inner = D / 2, .rows = rows, .n_bindings = 3,
+        .bindings = {porta_lower_tensor(lower, x), position_ref(lower, position, x),
+                     porta_lower_result(lower, node)},
+        .params = &params, .param_bytes = sizeof params,
+        .n_constants = 1, .constants = {mode}, .in_place = true, .in_place_in = 0,
+    };
+    return porta_walk_emit(lower, node, &launch);
 }
 
 /* ---- the KV cache ---------------------------------------------------------------------------- */
@@ -373,25 +360,18 @@ porta_status porta_lower_kv_append(porta_lower *lower, const porta_node *node)
     int64_t N = shape_of(lower, rows_new)->dims[r - 2];
     int64_t rows = porta_lower_elements(lower, cache) / D;
     int64_t start = porta_node_int(porta_lower_graph(lower), node, "start");
-    porta_lower_step step;
-    porta_status status = porta_walk_step(lower, node, &porta_kernel_kv_append, D, rows, &step);
-    if (status != PORTA_OK) return status;
     struct {
         uint32_t inner, rows, col_base, len, count;
         int32_t start;
         uint32_t use_pos;
     } params = {(uint32_t)D, (uint32_t)rows, 0, (uint32_t)L, (uint32_t)N,
                 (int32_t)(position >= 0 ? 0 : start), position >= 0};
-    step.n_bindings = 4;
-    step.bindings[0] = porta_lower_tensor(lower, cache);
-    step.bindings[1] = porta_lower_tensor(lower, rows_new);
-    step.bindings[2] = position_ref(lower, position, rows_new);
-    step.bindings[3] = porta_lower_result(lower, node);
-    step.params = &params;
-    step.param_bytes = sizeof params;
-    if (porta_walk_apart(step.bindings[0], step.bindings[1])) {
-        step.in_place_in = 0;
-        step.in_place_out = 3;
-    }
-    return porta_walk_emit(lower, node, &step);
+    porta_walk_launch launch = {
+        .kernel = &porta_kernel_kv_append, .inner = D, .rows = rows, .n_bindings = 4,
+        .bindings = {porta_lower_tensor(lower, cache), porta_lower_tensor(lower, rows_new),
+                     position_ref(lower, position, rows_new), porta_lower_result(lower, node)},
+        .params = &params, .param_bytes = sizeof params, .in_place_in = 0,
+    };
+    launch.in_place = porta_walk_apart(launch.bindings[0], launch.bindings[1]);
+    return porta_walk_emit(lower, node, &launch);
 }

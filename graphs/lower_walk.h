@@ -1,11 +1,13 @@
-/* Strided walks, shared by the elementwise and shape rules (lower_elementwise.c, lower_shape.c).
+/* Strided walks and the grids of the elementwise and shape kernels, shared by lower_elementwise.c
+ * and lower_shape.c (which implements them).
+ *
  * A walk visits every element of a result of up to 4 dims, contiguous in row-major order, and
  * gives each operand an element stride per dim (0 repeats the operand along that dim: numpy
- * broadcasting). Kernels that walk (binary, copy_strided, embedding, positions, kv_append) cover
- * [rows, inner] with the same grid, one element per invocation: the inner dim along x from the
- * kernel's third parameter, col_base (an inner dim past 65535 groups takes one step per 65535
- * groups), and the rows along y and z. Flat kernels (unary, cast) cover n elements along x and
- * y. */
+ * broadcasting). Kernels over rows (binary, copy_strided, embedding, positions, kv_append) run
+ * one invocation per element of a [rows, inner] grid: the inner dim along x from the kernel's
+ * third parameter, col_base (an inner dim past 65535 work-groups takes one step per 65535), the
+ * rows along y and z. Flat kernels (unary, cast) cover n elements along x and y:
+ * i = GID(1) * NUM_GROUPS(0) * LOCAL_SIZE(0) + GID(0). */
 #ifndef PORTA_LOWER_WALK_H
 #define PORTA_LOWER_WALK_H
 
@@ -26,29 +28,33 @@ void porta_walk_strides(const porta_shape *shape, int rank, int64_t strides[PORT
 
 /* Drops unit dims, merges neighbours that every operand walks contiguously, then pads on the left
  * to 4 dims, so dims[3] is the inner dim and dims[0..2] the rows; rank counts the dims that are
- * not padding (0 to 4), so the kernels' ROW_DIMS constant is rank - 1 (0 when rank is 0). */
+ * not padding (0 to 4). */
 void porta_walk_fold(porta_walk *walk);
 
-/* A step of `kernel` whose grid covers rows x inner as described above (groups[0] may pass
- * 65535: porta_walk_emit splits it); the kernel's first three parameters are (inner, rows,
- * col_base). Fails (naming the node) when the sizes need more than 32 bits. */
-porta_status porta_walk_step(porta_lower *lower, const porta_node *node,
-                             const porta_kernel_source *kernel, int64_t inner, int64_t rows,
-                             porta_lower_step *out_step);
+/* The kernels' ROW_DIMS constant for a folded walk: how many of dims[0..2] are in use. */
+int porta_walk_row_dims(const porta_walk *walk);
 
-/* Emits a step made by porta_walk_step, whose params (param_bytes of them, col_base 0) it may
- * copy once per slice of at most 65535 groups along x. */
+/* One kernel launch over a grid as above. */
+typedef struct porta_walk_launch {
+    const porta_kernel_source *kernel;
+    int64_t inner, rows;                /* rows 0: a flat kernel over `inner` elements */
+    int n_bindings;
+    porta_lower_ref bindings[4];        /* the result last */
+    const void *params;                 /* rows kernels: (inner, rows, col_base) first */
+    uint32_t param_bytes;
+    int n_constants;
+    int32_t constants[4];
+    bool in_place;                      /* the result may take binding in_place_in's storage */
+    int in_place_in;
+} porta_walk_launch;
+
+/* Emits the launch: one step, or one per 65535 groups of a long inner dim (then never in place).
+ * Fails, naming the node, when the sizes need more than 32-bit indices. */
 porta_status porta_walk_emit(porta_lower *lower, const porta_node *node,
-                             const porta_lower_step *step);
+                             const porta_walk_launch *launch);
 
-/* A step of `kernel` covering n elements flat: i = GID(1) * NUM_GROUPS(0) * LOCAL_SIZE(0) +
- * GID(0). */
-porta_status porta_walk_flat(porta_lower *lower, const porta_node *node,
-                             const porta_kernel_source *kernel, int64_t n,
-                             porta_lower_step *out_step);
-
-/* Emits copy_strided for a folded or unfolded walk whose operand 0 is dst and operand 1 src,
- * starting at element offsets dst_offset and src_offset of the two ranges. */
+/* Emits copy_strided for a walk whose operand 0 is dst and operand 1 src, from element offsets
+ * dst_offset and src_offset of the two ranges. */
 porta_status porta_walk_copy(porta_lower *lower, const porta_node *node, const porta_walk *walk,
                              porta_lower_ref dst, int64_t dst_offset, porta_lower_ref src,
                              int64_t src_offset);

@@ -18,46 +18,20 @@ static bool fill_ids(const char *tensor, double *data, int64_t count)
     return true;
 }
 
-/* A position operand of 37 (a later decoding step). */
-static bool fill_pos_37(const char *tensor, double *data, int64_t count)
-{
-    if (strcmp(tensor, "pos")) return false;
-    for (int64_t i = 0; i < count; i++) data[i] = 37;
-    return true;
-}
-
-/* kv_append positions: the cache length is 8 in these cases. */
-static bool fill_pos_near_end(const char *tensor, double *data, int64_t count)
-{
-    if (strcmp(tensor, "pos")) return false;
-    data[0] = 6;   /* of 3 new rows, the last is dropped */
-    (void)count;
-    return true;
-}
-
-static bool fill_pos_negative(const char *tensor, double *data, int64_t count)
-{
-    if (strcmp(tensor, "pos")) return false;
-    data[0] = -5;  /* counts as 0 */
-    (void)count;
-    return true;
-}
-
-static bool fill_pos_past_end(const char *tensor, double *data, int64_t count)
-{
-    if (strcmp(tensor, "pos")) return false;
-    data[0] = 2147483647;  /* every new row dropped */
-    (void)count;
-    return true;
-}
-
-static bool fill_pos_last(const char *tensor, double *data, int64_t count)
-{
-    if (strcmp(tensor, "pos")) return false;
-    data[0] = 63;  /* the last slot of the decoder's cache */
-    (void)count;
-    return true;
-}
+/* Fills of the i32 `position` operand. */
+#define POSITION_FILL(name, value) \
+    static bool name(const char *tensor, double *data, int64_t count) \
+    { \
+        if (strcmp(tensor, "pos")) return false; \
+        for (int64_t i = 0; i < count; i++) data[i] = (value); \
+        return true; \
+    }
+POSITION_FILL(fill_pos_37, 37)                 /* a later decoding step */
+/* kv_append: the cache length is 8 in these cases */
+POSITION_FILL(fill_pos_near_end, 6)            /* of 3 new rows, the last is dropped */
+POSITION_FILL(fill_pos_negative, -5)           /* counts as 0 */
+POSITION_FILL(fill_pos_past_end, 2147483647)   /* every new row dropped */
+POSITION_FILL(fill_pos_last, 63)               /* the last slot of the decoder's cache (64) */
 
 #define ONE(op, name, x, call) \
     {op, "graph " name "\ninput x : " x "\ny = " call "\noutput y\n", NULL}
