@@ -48,7 +48,7 @@ void porta_walk_fold(porta_walk *walk)
         out.rank++;
     }
     int pad = PORTA_MAX_RANK - out.rank;
-    walk->rank = out.rank;
+    walk->rank = PORTA_MAX_RANK;
     for (int i = PORTA_MAX_RANK - 1; i >= 0; i--) {
         walk->dims[i] = i >= pad ? out.dims[i - pad] : 1;
         for (int k = 0; k < walk->n_operands; k++)
@@ -58,7 +58,9 @@ void porta_walk_fold(porta_walk *walk)
 
 int porta_walk_row_dims(const porta_walk *walk)
 {
-    return walk->rank > 1 ? walk->rank - 1 : 0;
+    int n = 0;
+    for (int i = 0; i < PORTA_MAX_RANK - 1; i++) n += walk->dims[i] != 1;
+    return n;
 }
 
 /* The work-group size: 256 invocations, or the device's largest power of two below that. */

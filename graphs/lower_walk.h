@@ -27,11 +27,11 @@ typedef struct porta_walk {
 void porta_walk_strides(const porta_shape *shape, int rank, int64_t strides[PORTA_MAX_RANK]);
 
 /* Drops unit dims, merges neighbours that every operand walks contiguously, then pads on the left
- * to 4 dims, so dims[3] is the inner dim and dims[0..2] the rows; rank counts the dims that are
- * not padding (0 to 4). */
+ * with unit dims to exactly 4, so dims[3] is the inner dim and dims[0..2] the rows. Folding a
+ * folded walk changes nothing. */
 void porta_walk_fold(porta_walk *walk);
 
-/* The kernels' ROW_DIMS constant for a folded walk: how many of dims[0..2] are in use. */
+/* The kernels' ROW_DIMS constant for a folded walk: how many of dims[0..2] are not padding. */
 int porta_walk_row_dims(const porta_walk *walk);
 
 /* One kernel launch over a grid as above. */
