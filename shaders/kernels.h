@@ -44,6 +44,7 @@ extern const porta_kernel_source porta_kernel_round_f16;
  * graphs/lower_shape.c). */
 
 /* Matmul, convolution, norm and softmax families (graphs/lower_matmul.c, graphs/lower_norm.c). */
+extern const porta_kernel_source porta_kernel_gemm;
 
 /* Attention families (graphs/lower_attention.c). */
 
