@@ -1,8 +1,10 @@
-/* `porta run`: loads a graph, fills its inputs and weights (from .npy files or the seed), runs it
- * and writes each output as DIR/NAME.npy, with a summary line per output. Only the CPU reference
- * (`--device ref`) runs graphs for now. */
+/* `porta run`: loads a graph, fills its inputs and weights (from .npy files, a safetensors file or
+ * the seed), runs it on a device or on the CPU reference and writes each output as DIR/NAME.npy,
+ * with a summary line per output; --check compares a device's outputs with the reference and
+ * --profile prints each step's device time (host/run_device.c). */
 #include "host/commands.h"
 #include "host/npy.h"
+#include "host/run_device.h"
 #include "host/reference/reference.h"
 
 #include <errno.h>
@@ -19,7 +21,10 @@ typedef struct run_options {
     const char *graph_path;
     const char *device;
     const char *out_dir;
+    const char *weights_path;
     uint64_t seed;
+    bool check, profile, quiet;
+    int repeat;
     int n_inputs;
     const char *input_names[MAX_INPUTS]; /* point into argv, cut at '=' */
     const char *input_paths[MAX_INPUTS];
@@ -29,16 +34,25 @@ typedef struct run_options {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: porta run FILE --device ref [--input NAME=PATH.npy ...] [--seed N] "
-            "[--out DIR]\n"
+            "usage: porta run FILE --device D [--weights W.safetensors] [--input NAME=PATH.npy "
+            "...]\n"
+            "                 [--seed N] [--check] [--profile] [--repeat N] [--out DIR] "
+            "[--quiet]\n"
             "\n"
             "Runs the graph in FILE and writes each output as DIR/NAME.npy (DIR: ./out).\n"
             "\n"
-            "  --device ref          the CPU reference executor (double precision)\n"
+            "  --device D            ref (the CPU reference executor, double precision), or a\n"
+            "                        device: vulkan:0, opencl:1, a name substring, auto\n"
+            "  --weights W           weights from a safetensors file, bound by key\n"
             "  --input NAME=PATH     values of input or weight NAME from a .npy file; every other\n"
-            "                        input and weight is filled from the seed\n"
+            "                        input and weight comes from --weights or the seed\n"
             "  --seed N              seed of the fill (default 0)\n"
+            "  --check               also run the reference; print each output's errors and\n"
+            "                        exit 1 when one is outside its tolerance\n"
+            "  --profile             print every step's device time\n"
+            "  --repeat N            run N more times after the first and print the median\n"
             "  --out DIR             where the outputs go (created if missing)\n"
+            "  --quiet               no .npy files and no per-output lines; only the check\n"
             "  --help                this text\n");
 }
 
@@ -57,13 +71,31 @@ static int parse_args(int argc, char **argv, run_options *o)
             return 0;
         }
         bool takes_value = !strcmp(a, "--device") || !strcmp(a, "--input") ||
-                           !strcmp(a, "--seed") || !strcmp(a, "--out");
+                           !strcmp(a, "--seed") || !strcmp(a, "--out") ||
+                           !strcmp(a, "--weights") || !strcmp(a, "--repeat");
         if (takes_value && i + 1 >= argc) {
             fprintf(stderr, "porta run: %s needs a value\n", a);
             return 2;
         }
         if (!strcmp(a, "--device")) {
             o->device = argv[++i];
+        } else if (!strcmp(a, "--weights")) {
+            o->weights_path = argv[++i];
+        } else if (!strcmp(a, "--check")) {
+            o->check = true;
+        } else if (!strcmp(a, "--profile")) {
+            o->profile = true;
+        } else if (!strcmp(a, "--quiet")) {
+            o->quiet = true;
+        } else if (!strcmp(a, "--repeat")) {
+            const char *text = argv[++i];
+            char *end;
+            long n = strtol(text, &end, 10);
+            if (end == text || *end || n < 0 || n > 100000) {
+                fprintf(stderr, "porta run: --repeat '%s' is not a count in 0..100000\n", text);
+                return 2;
+            }
+            o->repeat = (int)n;
         } else if (!strcmp(a, "--out")) {
             o->out_dir = argv[++i];
         } else if (!strcmp(a, "--seed")) {
@@ -118,7 +150,12 @@ static int parse_args(int argc, char **argv, run_options *o)
         return 2;
     }
     if (!o->device) {
-        fprintf(stderr, "porta run: no device given; use --device ref (the CPU reference)\n");
+        fprintf(stderr, "porta run: no device given: --device ref (the CPU reference), or one "
+                        "that `porta devices` lists\n");
+        return 2;
+    }
+    if (!strcmp(o->device, "ref") && (o->check || o->profile)) {
+        fprintf(stderr, "porta run: --check and --profile need a device other than ref\n");
         return 2;
     }
     return -1;
@@ -200,7 +237,10 @@ static int make_dir(const char *dir)
     return 1;
 }
 
-static int run_reference(porta_context *context, porta_graph *graph, const run_options *o)
+/* Checks the --input names, then fills every input and weight: from its .npy file, else from
+ * the safetensors file (weights), else from the seed. */
+static int fill_values(porta_context *context, porta_graph *graph, const run_options *o,
+                       porta_weights *weights, porta_reference_values *values)
 {
     int n = porta_graph_tensor_count(graph);
     for (int k = 0; k < o->n_inputs; k++) {
@@ -217,39 +257,94 @@ static int run_reference(porta_context *context, porta_graph *graph, const run_o
             return 1;
         }
     }
-    porta_reference_values *values;
-    if (porta_reference_values_create(graph, &values)) {
+    if (weights && porta_graph_check_weights(graph, weights)) {
         fprintf(stderr, "porta run: %s\n", porta_last_error(context));
         return 1;
     }
-    int rc = 0;
-    for (porta_tensor_id id = 0; id < n && !rc; id++) {
+    for (porta_tensor_id id = 0; id < n; id++) {
         porta_tensor_info info;
         porta_graph_tensor_info(graph, id, &info);
         if (info.kind == PORTA_TENSOR_NODE) continue;
         const char *path = NULL;
         for (int k = 0; k < o->n_inputs; k++)
             if (!strcmp(o->input_names[k], info.name)) path = o->input_paths[k];
-        if (!path) {
+        porta_status status = PORTA_OK;
+        if (path) {
+            status = porta_npy_read(context, path, info.name, info.dtype, &info.shape,
+                                    values->data[id]);
+        } else if (weights && info.kind == PORTA_TENSOR_WEIGHT) {
+            size_t bytes = (size_t)values->count[id] * porta_dtype_size(info.dtype);
+            void *host = malloc(bytes ? bytes : 1);
+            if (!host) {
+                fprintf(stderr, "porta run: out of memory\n");
+                return 1;
+            }
+            status = porta_weights_read(weights, info.key ? info.key : info.name, info.dtype,
+                                        &info.shape, host, bytes);
+            if (status == PORTA_OK)
+                porta_reference_unpack(info.dtype, host, values->count[id], values->data[id]);
+            free(host);
+        } else {
             porta_reference_fill(graph, id, o->seed, values->data[id]);
-        } else if (porta_npy_read(context, path, info.name, info.dtype, &info.shape,
-                                  values->data[id])) {
+        }
+        if (status) {
             fprintf(stderr, "porta run: %s\n", porta_last_error(context));
-            rc = 1;
+            return 1;
         }
     }
-    if (!rc && porta_reference_run(graph, values)) {
-        fprintf(stderr, "porta run: %s\n", porta_last_error(context));
-        rc = 1;
-    }
-    if (!rc) rc = make_dir(o->out_dir);
-    for (porta_tensor_id id = 0; id < n && !rc; id++) {
+    return 0;
+}
+
+static int write_outputs(porta_context *context, porta_graph *graph, const run_options *o,
+                         const porta_reference_values *values)
+{
+    if (o->quiet) return 0;
+    int rc = make_dir(o->out_dir);
+    for (porta_tensor_id id = 0; id < porta_graph_tensor_count(graph) && !rc; id++) {
         porta_tensor_info info;
         porta_graph_tensor_info(graph, id, &info);
         if (info.is_output)
             rc = write_output(context, o, &info, values->data[id], values->count[id]);
     }
+    return rc;
+}
+
+static int run(porta_context *context, porta_graph *graph, const run_options *o)
+{
+    porta_weights *weights = NULL;
+    if (o->weights_path && porta_weights_open(context, o->weights_path, &weights)) {
+        fprintf(stderr, "porta run: %s\n", porta_last_error(context));
+        return 1;
+    }
+    porta_reference_values *values = NULL, *device_values = NULL;
+    int rc = 0;
+    if (porta_reference_values_create(graph, &values)) {
+        fprintf(stderr, "porta run: %s\n", porta_last_error(context));
+        rc = 1;
+    }
+    if (!rc) rc = fill_values(context, graph, o, weights, values);
+    bool reference = !strcmp(o->device, "ref");
+    if (!rc && (reference || o->check) && porta_reference_run(graph, values)) {
+        fprintf(stderr, "porta run: %s\n", porta_last_error(context));
+        rc = 1;
+    }
+    if (!rc && reference) rc = write_outputs(context, graph, o, values);
+    if (!rc && !reference) {
+        run_device_options options = {o->device, o->check, o->profile, o->repeat};
+        if (porta_reference_values_create(graph, &device_values)) {
+            fprintf(stderr, "porta run: %s\n", porta_last_error(context));
+            rc = 1;
+        }
+        run_device_result result;
+        if (!rc)
+            rc = run_on_device(context, graph, &options, values, device_values, true, &result);
+        /* outputs are written even when the check fails, to look at them */
+        if ((rc == 0 || rc == 2) && write_outputs(context, graph, o, device_values)) rc = 1;
+        if (rc == 2) rc = 1;
+    }
+    porta_reference_values_destroy(device_values);
     porta_reference_values_destroy(values);
+    porta_weights_close(weights);
     return rc;
 }
 
@@ -260,13 +355,6 @@ int porta_cmd_run(int argc, char **argv)
     if (rc >= 0) {
         free_options(&o);
         return rc;
-    }
-    if (strcmp(o.device, "ref")) {
-        fprintf(stderr,
-                "porta run: --device '%s': device backends are not wired into `porta run` yet; "
-                "use --device ref\n", o.device);
-        free_options(&o);
-        return 1;
     }
     porta_context *context;
     if (porta_context_create(&context)) {
@@ -279,7 +367,7 @@ int porta_cmd_run(int argc, char **argv)
         fprintf(stderr, "porta run: %s\n", porta_last_error(context));
         rc = 1;
     } else {
-        rc = run_reference(context, graph, &o);
+        rc = run(context, graph, &o);
         porta_graph_destroy(graph);
     }
     porta_context_destroy(context);

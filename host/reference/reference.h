@@ -34,6 +34,24 @@ porta_status porta_reference_run(const porta_graph *graph, porta_reference_value
  * float, i32 toward zero and clamped to the int32 range (NaN gives 0). */
 void porta_reference_round(porta_dtype dtype, double *data, int64_t count);
 
+/* Converts values to a tensor's host layout (f32: float, f16: uint16_t bits, i32: int32_t),
+ * rounding as porta_reference_round does; `out` holds count * porta_dtype_size(dtype) bytes. */
+void porta_reference_pack(porta_dtype dtype, const double *values, int64_t count, void *out);
+/* The inverse: host-layout data to doubles (exact). */
+void porta_reference_unpack(porta_dtype dtype, const void *data, int64_t count, double *out);
+
+/* How far device results are from the reference. */
+typedef struct porta_comparison {
+    double max_abs;         /* largest |got - want| (infinite for a NaN or a wrong infinity) */
+    double max_rel;         /* max_abs over the largest finite |want| */
+    int64_t failures;       /* elements outside abs_tol + rel_tol * |want| */
+    int64_t worst;          /* the element furthest outside its tolerance; -1 when count is 0 */
+    bool nan;               /* a NaN on either side (never within tolerance) */
+} porta_comparison;
+
+void porta_reference_compare(const double *got, const double *want, int64_t count, double abs_tol,
+                             double rel_tol, porta_comparison *out);
+
 /* ---- seed fill ------------------------------------------------------------------------------- */
 
 /* Fills tensor `tensor` (an input or weight) with values that depend only on (seed, the tensor's

@@ -1,0 +1,353 @@
+/* A program: a graph's plan made real on one device. The arena and one buffer per input, weight
+ * and output are created once, each distinct (kernel, configuration) is compiled once, and the
+ * plan's steps are recorded once as a sequence that every run submits again. */
+#include "porta.h"
+#include "graphs/half.h"
+#include "graphs/ops.h"
+#include "graphs/plan.h"
+#include "runtime/device.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct compiled_kernel {
+    const porta_kernel_source *source;
+    porta_kernel_config config;
+    porta_backend_kernel *kernel;
+} compiled_kernel;
+
+struct porta_program {
+    porta_device *device;
+    const porta_backend *backend;
+    const porta_graph *graph;
+    porta_plan *plan;
+    porta_backend_buffer **buffers;         /* by plan buffer */
+    compiled_kernel *kernels;
+    int n_kernels;
+    porta_backend_sequence *sequence;
+    bool profile;
+    bool ran;
+    void *staging;                          /* host conversions, the largest tensor's size */
+    uint64_t staging_bytes;
+};
+
+static porta_context *context_of(const porta_program *program)
+{
+    return program->device->context;
+}
+
+static porta_plan_limits limits_of(const porta_device_caps *caps)
+{
+    porta_plan_limits limits = {
+        .max_workgroup_size = caps->max_workgroup_size,
+        .shared_memory_bytes = caps->shared_memory_bytes,
+        .buffer_alignment = caps->buffer_alignment,
+        .max_buffer_bytes = caps->max_buffer_bytes,
+        .subgroup_size = caps->subgroup_size,
+    };
+    /* steps use the x dimension for 1-D groups, so its own limit bounds the total too */
+    if (caps->max_workgroup_dims[0] && caps->max_workgroup_dims[0] < limits.max_workgroup_size)
+        limits.max_workgroup_size = caps->max_workgroup_dims[0];
+    if (!limits.max_workgroup_size) limits.max_workgroup_size = 64;
+    if (!limits.max_buffer_bytes) limits.max_buffer_bytes = (uint64_t)1 << 27;
+    return limits;
+}
+
+static bool same_config(const porta_kernel_config *a, const porta_kernel_config *b)
+{
+    if (memcmp(a->local_size, b->local_size, sizeof a->local_size) ||
+        a->n_constants != b->n_constants)
+        return false;
+    return !memcmp(a->constants, b->constants, (size_t)a->n_constants * sizeof a->constants[0]);
+}
+
+static porta_status kernel_for(porta_program *program, const porta_plan_step *step,
+                               porta_backend_kernel **out_kernel)
+{
+    for (int k = 0; k < program->n_kernels; k++)
+        if (program->kernels[k].source == step->kernel &&
+            same_config(&program->kernels[k].config, &step->config)) {
+            *out_kernel = program->kernels[k].kernel;
+            return PORTA_OK;
+        }
+    compiled_kernel *entry = &program->kernels[program->n_kernels];
+    porta_status status = program->backend->kernel_create(program->device->device, step->kernel,
+                                                          &step->config, &entry->kernel);
+    if (status != PORTA_OK) return status;
+    entry->source = step->kernel;
+    entry->config = step->config;
+    program->n_kernels++;
+    *out_kernel = entry->kernel;
+    return PORTA_OK;
+}
+
+static porta_status build(porta_program *program)
+{
+    const porta_plan *plan = program->plan;
+    const porta_backend *backend = program->backend;
+    porta_context *context = context_of(program);
+    program->buffers = calloc((size_t)plan->n_buffers, sizeof *program->buffers);
+    program->kernels = calloc((size_t)plan->n_steps + 1, sizeof *program->kernels);
+    porta_dispatch *dispatches = calloc((size_t)plan->n_steps + 1, sizeof *dispatches);
+    if (!program->buffers || !program->kernels || !dispatches) {
+        free(dispatches);
+        return porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+    }
+    porta_status status = PORTA_OK;
+    for (int b = 0; b < plan->n_buffers && status == PORTA_OK; b++) {
+        uint64_t bytes = plan->buffers[b].bytes ? plan->buffers[b].bytes : 4;
+        status = backend->buffer_create(program->device->device, bytes, &program->buffers[b]);
+        if (status == PORTA_OK && plan->buffers[b].kind != PORTA_PLAN_ARENA &&
+            bytes > program->staging_bytes)
+            program->staging_bytes = bytes;
+    }
+    /* inputs and weights start as zeros, as the API promises */
+    if (status == PORTA_OK) {
+        program->staging = calloc(1, program->staging_bytes ? program->staging_bytes : 4);
+        if (!program->staging)
+            status = porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+    }
+    for (int b = 0; b < plan->n_buffers && status == PORTA_OK; b++)
+        if (plan->buffers[b].kind == PORTA_PLAN_INPUT || plan->buffers[b].kind == PORTA_PLAN_WEIGHT)
+            status = backend->buffer_upload(program->buffers[b], 0, program->staging,
+                                            plan->buffers[b].bytes);
+    for (int i = 0; i < plan->n_steps && status == PORTA_OK; i++) {
+        const porta_plan_step *step = &plan->steps[i];
+        porta_dispatch *d = &dispatches[i];
+        status = kernel_for(program, step, &d->kernel);
+        if (status != PORTA_OK) break;
+        d->n_bindings = step->n_bindings;
+        for (int b = 0; b < step->n_bindings; b++)
+            d->bindings[b] = (porta_binding){program->buffers[step->bindings[b].buffer],
+                                             step->bindings[b].offset, step->bindings[b].bytes};
+        d->param_bytes = step->param_bytes;
+        memcpy(d->params, step->params, step->param_bytes);
+        memcpy(d->groups, step->groups, sizeof d->groups);
+        d->n_deps = step->n_deps;
+        memcpy(d->deps, step->deps, sizeof d->deps);
+    }
+    if (status == PORTA_OK && plan->n_steps)
+        status = backend->sequence_create(program->device->device, dispatches, plan->n_steps,
+                                          program->profile, &program->sequence);
+    free(dispatches);
+    return status;
+}
+
+porta_status porta_program_create(porta_device *device, const porta_graph *graph, uint32_t flags,
+                                  porta_program **out_program)
+{
+    if (!out_program) return PORTA_ERROR_INVALID_ARGUMENT;
+    *out_program = NULL;
+    if (!device || !graph) return PORTA_ERROR_INVALID_ARGUMENT;
+    porta_context *context = device->context;
+    if (flags & ~PORTA_PROGRAM_PROFILE)
+        return porta_error(context, PORTA_ERROR_INVALID_ARGUMENT,
+                           "porta_program_create: unknown flags 0x%x", flags);
+    const porta_device_caps *caps = device->backend->device_caps(device->device);
+    if ((flags & PORTA_PROGRAM_PROFILE) && !caps->timestamps)
+        return porta_error(context, PORTA_ERROR_UNSUPPORTED,
+                           "porta_program_create: %s has no device timestamps to profile with",
+                           device->desc.id);
+    porta_program *program = calloc(1, sizeof *program);
+    if (!program) return porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+    program->device = device;
+    program->backend = device->backend;
+    program->graph = graph;
+    program->profile = flags & PORTA_PROGRAM_PROFILE;
+    porta_plan_limits limits = limits_of(caps);
+    porta_status status = porta_plan_create(graph, &limits, &program->plan);
+    if (status == PORTA_OK) status = build(program);
+    if (status != PORTA_OK) {
+        porta_program_destroy(program);
+        return status;
+    }
+    *out_program = program;
+    return PORTA_OK;
+}
+
+void porta_program_destroy(porta_program *program)
+{
+    if (!program) return;
+    const porta_backend *backend = program->backend;
+    if (program->sequence) backend->sequence_destroy(program->sequence);
+    for (int k = 0; k < program->n_kernels; k++) backend->kernel_destroy(program->kernels[k].kernel);
+    if (program->buffers)
+        for (int b = 0; b < program->plan->n_buffers; b++)
+            if (program->buffers[b]) backend->buffer_destroy(program->buffers[b]);
+    free(program->buffers);
+    free(program->kernels);
+    free(program->staging);
+    porta_plan_destroy(program->plan);
+    free(program);
+}
+
+/* The tensor called `name` and its own buffer; outputs, inputs and weights have one. */
+static porta_status find_io(porta_program *program, const char *api, const char *name,
+                            size_t bytes, bool writing, porta_tensor_id *out_tensor,
+                            int *out_buffer)
+{
+    porta_context *context = context_of(program);
+    const porta_graph *graph = program->graph;
+    if (!name) return porta_error(context, PORTA_ERROR_INVALID_ARGUMENT, "%s: name is NULL", api);
+    porta_tensor_id t = porta_graph_find_tensor(graph, name);
+    if (t < 0)
+        return porta_error(context, PORTA_ERROR_NOT_FOUND, "%s: graph '%s' has no tensor '%s'",
+                           api, graph->name, name);
+    const porta_tensor *tensor = &graph->tensors[t];
+    int buffer = program->plan->tensor_buffer_of[t];
+    if (writing && tensor->kind == PORTA_TENSOR_NODE)
+        return porta_error(context, PORTA_ERROR_INVALID_ARGUMENT,
+                           "%s: '%s' is computed by the graph, not an input or weight", api, name);
+    if (buffer < 0)
+        return porta_error(context, PORTA_ERROR_INVALID_ARGUMENT,
+                           "%s: '%s' is an intermediate; only inputs, weights and outputs can be "
+                           "read", api, name);
+    int64_t count = 0;
+    porta_shape_elements(&tensor->shape, &count);
+    size_t want = (size_t)count * porta_dtype_size(tensor->dtype);
+    if (bytes != want) {
+        char shape[96];
+        porta_shape_format(&tensor->shape, shape, sizeof shape);
+        return porta_error(context, PORTA_ERROR_SHAPE,
+                           "%s: '%s' is %s%s, %zu bytes; %zu bytes were given", api, name,
+                           porta_dtype_name(tensor->dtype), shape, want, bytes);
+    }
+    *out_tensor = t;
+    *out_buffer = buffer;
+    return PORTA_OK;
+}
+
+porta_status porta_program_set(porta_program *program, const char *name, const void *data,
+                               size_t bytes)
+{
+    if (!program) return PORTA_ERROR_INVALID_ARGUMENT;
+    porta_tensor_id t;
+    int buffer;
+    porta_status status = find_io(program, "porta_program_set", name, bytes, true, &t, &buffer);
+    if (status != PORTA_OK) return status;
+    if (!data && bytes)
+        return porta_error(context_of(program), PORTA_ERROR_INVALID_ARGUMENT,
+                           "porta_program_set: data is NULL");
+    const porta_tensor *tensor = &program->graph->tensors[t];
+    const void *upload = data;
+    size_t count = bytes / porta_dtype_size(tensor->dtype);
+    if (tensor->dtype == PORTA_F16) {
+        float *wide = program->staging;
+        const uint16_t *half = data;
+        for (size_t i = 0; i < count; i++) wide[i] = porta_f16_to_f32(half[i]);
+        upload = wide;
+    }
+    return program->backend->buffer_upload(program->buffers[buffer], 0, upload,
+                                           count * PORTA_PLAN_ELEMENT_BYTES);
+}
+
+porta_status porta_program_get(porta_program *program, const char *name, void *data, size_t bytes)
+{
+    if (!program) return PORTA_ERROR_INVALID_ARGUMENT;
+    porta_tensor_id t;
+    int buffer;
+    porta_status status = find_io(program, "porta_program_get", name, bytes, false, &t, &buffer);
+    if (status != PORTA_OK) return status;
+    if (!data && bytes)
+        return porta_error(context_of(program), PORTA_ERROR_INVALID_ARGUMENT,
+                           "porta_program_get: data is NULL");
+    const porta_tensor *tensor = &program->graph->tensors[t];
+    size_t count = bytes / porta_dtype_size(tensor->dtype);
+    if (tensor->dtype != PORTA_F16)
+        return program->backend->buffer_download(program->buffers[buffer], 0, data, bytes);
+    float *wide = program->staging;
+    status = program->backend->buffer_download(program->buffers[buffer], 0, wide,
+                                               count * PORTA_PLAN_ELEMENT_BYTES);
+    if (status != PORTA_OK) return status;
+    uint16_t *half = data;
+    for (size_t i = 0; i < count; i++) half[i] = porta_f32_to_f16(wide[i]);
+    return PORTA_OK;
+}
+
+porta_status porta_program_set_weights(porta_program *program, porta_weights *weights)
+{
+    if (!program || !weights) return PORTA_ERROR_INVALID_ARGUMENT;
+    const porta_graph *graph = program->graph;
+    /* checks every weight first, so the message names the first bad one and counts the rest */
+    porta_status status = porta_graph_check_weights((porta_graph *)graph, weights);
+    if (status != PORTA_OK) return status;
+    void *host = NULL;
+    for (porta_tensor_id t = 0; t < graph->n_tensors && status == PORTA_OK; t++) {
+        const porta_tensor *tensor = &graph->tensors[t];
+        if (tensor->kind != PORTA_TENSOR_WEIGHT) continue;
+        int64_t count = 0;
+        porta_shape_elements(&tensor->shape, &count);
+        size_t bytes = (size_t)count * porta_dtype_size(tensor->dtype);
+        void *grown = realloc(host, bytes ? bytes : 1);
+        if (!grown) {
+            status = porta_error(context_of(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+            break;
+        }
+        host = grown;
+        status = porta_weights_read(weights, tensor->key ? tensor->key : tensor->name,
+                                    tensor->dtype, &tensor->shape, host, bytes);
+        if (status == PORTA_OK) status = porta_program_set(program, tensor->name, host, bytes);
+    }
+    free(host);
+    return status;
+}
+
+porta_status porta_program_run(porta_program *program)
+{
+    if (!program) return PORTA_ERROR_INVALID_ARGUMENT;
+    program->ran = true;
+    if (!program->sequence) return PORTA_OK;
+    return program->backend->sequence_run(program->sequence);
+}
+
+porta_status porta_program_profile(porta_program *program, porta_step_time *out, int max,
+                                   int *out_count)
+{
+    if (!program || !out_count || (max > 0 && !out)) return PORTA_ERROR_INVALID_ARGUMENT;
+    *out_count = 0;
+    porta_context *context = context_of(program);
+    if (!program->profile)
+        return porta_error(context, PORTA_ERROR_UNSUPPORTED,
+                           "porta_program_profile: the program was made without "
+                           "PORTA_PROGRAM_PROFILE");
+    if (!program->ran)
+        return porta_error(context, PORTA_ERROR_INVALID_ARGUMENT,
+                           "porta_program_profile: the program has not run yet");
+    const porta_plan *plan = program->plan;
+    int n = plan->n_steps;
+    double *ns = calloc((size_t)n + 1, sizeof *ns);
+    if (!ns) return porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+    porta_status status = n ? program->backend->sequence_times(program->sequence, ns, n) : PORTA_OK;
+    if (status == PORTA_OK) {
+        for (int i = 0; i < n && i < max; i++) {
+            const porta_node *node = &program->graph->nodes[plan->steps[i].node];
+            out[i] = (porta_step_time){plan->steps[i].kernel->name, porta_op_get(node->op)->name,
+                                       program->graph->tensors[node->output].name, ns[i]};
+        }
+        *out_count = n;
+    }
+    free(ns);
+    return status;
+}
+
+porta_status porta_program_describe(const porta_program *program, char **out_text)
+{
+    if (!out_text) return PORTA_ERROR_INVALID_ARGUMENT;
+    *out_text = NULL;
+    if (!program) return PORTA_ERROR_INVALID_ARGUMENT;
+    porta_strbuf text = {0};
+    porta_plan_format(program->plan, &text);
+    if (!text.data || text.failed) {
+        porta_strbuf_free(&text);
+        return porta_error(context_of(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+    }
+    *out_text = text.data;
+    return PORTA_OK;
+}
+
+void porta_program_memory(const porta_program *program, uint64_t *out_arena_peak,
+                          uint64_t *out_intermediates)
+{
+    if (out_arena_peak) *out_arena_peak = program ? program->plan->arena_peak : 0;
+    if (out_intermediates) *out_intermediates = program ? program->plan->intermediates_bytes : 0;
+}
