@@ -45,6 +45,8 @@ extern const porta_kernel_source porta_kernel_round_f16;
 
 /* Matmul, convolution, norm and softmax families (graphs/lower_matmul.c, graphs/lower_norm.c). */
 extern const porta_kernel_source porta_kernel_gemm;
+extern const porta_kernel_source porta_kernel_conv1d;
+extern const porta_kernel_source porta_kernel_norm_rows;
 
 /* Attention families (graphs/lower_attention.c). */
 
