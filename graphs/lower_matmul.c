@@ -182,7 +182,43 @@ porta_status porta_lower_matmul(porta_lower *lower, const porta_node *node)
     return porta_lower_emit_gemm(lower, node, &g);
 }
 
+typedef struct conv1d_params {
+    uint32_t rows, steps, channels, outputs, taps, dilation, has_bias;
+} conv1d_params;
+
 porta_status porta_lower_conv1d(porta_lower *lower, const porta_node *node)
 {
-    return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED, "no device kernel yet");
+    const porta_graph *graph = porta_lower_graph(lower);
+    const porta_shape *xs = &graph->tensors[node->operands[0]].shape;
+    const porta_shape *ws = &graph->tensors[node->operands[1]].shape;
+    int64_t dilation = porta_node_int(graph, node, "dilation");
+    if (porta_lower_elements(lower, node->operands[0]) > (int64_t)UINT32_MAX ||
+        porta_lower_elements(lower, node->output) > (int64_t)UINT32_MAX ||
+        porta_lower_elements(lower, node->operands[1]) > (int64_t)UINT32_MAX ||
+        (ws->dims[2] - 1) * dilation > (int64_t)UINT32_MAX)
+        return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
+                                "more than 2^32 elements in one tensor");
+    conv1d_params p = {
+        .rows = (uint32_t)(xs->dims[0] * xs->dims[1]),
+        .steps = (uint32_t)xs->dims[1],
+        .channels = (uint32_t)xs->dims[2],
+        .outputs = (uint32_t)ws->dims[0],
+        .taps = (uint32_t)ws->dims[2],
+        .dilation = (uint32_t)dilation,
+        .has_bias = node->operands[2] >= 0,
+    };
+    porta_lower_step step = porta_lower_step_init(&porta_kernel_conv1d, 1, 1, 1);
+    step.n_bindings = 4;
+    step.bindings[0] = porta_lower_tensor(lower, node->operands[0]);
+    step.bindings[1] = porta_lower_tensor(lower, node->operands[1]);
+    step.bindings[2] = porta_lower_tensor(lower, node->operands[p.has_bias ? 2 : 1]);
+    step.bindings[3] = porta_lower_result(lower, node);
+    tile_grid(lower, porta_lower_groups(p.outputs, TILE), porta_lower_groups(p.rows, TILE), &step);
+    if (step.groups[0] > MAX_GROUPS || step.groups[1] > MAX_GROUPS)
+        return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
+                                "%u time steps by %u outputs need more than %u work-groups a "
+                                "dimension", p.rows, p.outputs, MAX_GROUPS);
+    step.params = &p;
+    step.param_bytes = sizeof p;
+    return porta_lower_emit(lower, node, &step);
 }

@@ -87,6 +87,9 @@ const conformance_case conformance_cases_norm[] = {
     {"softmax",
      "graph softmax_neg_inf\ninput x : f32[4, 11]\ny = softmax(x, scale=0.5)\noutput y\n",
      fill_x_neg_inf},
+    {"softmax", /* the middle softmax writes over its operand (in place) */
+     "graph softmax_in_place\ninput x : f32[5, 77]\n"
+     "y = softmax(softmax(softmax(x, scale=4.0), scale=50.0))\noutput y\n", NULL},
     {"softmax",
      "graph softmax_f16\ninput x : f16[3, 4, 19]\ninput m : f16[4, 19]\n"
      "y = softmax(x, m, causal=true)\noutput y\n", NULL},
@@ -130,6 +133,12 @@ const conformance_case conformance_cases_norm[] = {
     {"rmsnorm",
      "graph rmsnorm_offset\ninput x : f32[2, 384]\nweight g : f32[384]\n"
      "y = rmsnorm(x, g)\noutput y\n", fill_x_offset},
+    {"rmsnorm", /* more rows than one grid dimension holds */
+     "graph rmsnorm_rows_2d_grid\ninput x : f32[65600, 64]\nweight g : f32[64]\n"
+     "y = rmsnorm(x, g)\noutput y\n", NULL},
+    {"layernorm", /* the middle norm writes over its operand (in place) */
+     "graph norms_in_place\ninput x : f32[6, 40]\nweight g : f32[40]\nweight b : f32[40]\n"
+     "y = layernorm(rmsnorm(layernorm(x, g), g), g, b)\noutput y\n", NULL},
     {"rmsnorm",
      "graph rmsnorm_f16\ninput x : f16[3, 5, 13]\nweight g : f16[13]\n"
      "y = rmsnorm(x, g)\noutput y\n", NULL},
