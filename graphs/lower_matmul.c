@@ -103,7 +103,7 @@ porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,
         return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL,
                                 "gemm: operand %s's strides reach past its storage", outside);
     step.config.n_constants = 3;
-    step.config.constants[0] = g->a_k == 1;
+    step.config.constants[0] = g->k == 1 || g->a_k == 1;
     step.config.constants[1] = g->n == 1 || g->b_n == 1;
     step.config.constants[2] = !step.config.constants[1] && (g->k == 1 || g->b_k == 1);
     tile_grid(lower, porta_lower_groups(g->n, TILE), porta_lower_groups(g->m, TILE), &step);
@@ -172,7 +172,8 @@ porta_status porta_lower_matmul(porta_lower *lower, const porta_node *node)
         g.a_m = k;
         g.b_k = transpose_b ? 1 : g.n;
         g.b_n = transpose_b ? k : 1;
-        for (int d = os->rank - 3, slot = 1; d >= 0; d--, slot--) g.batch[slot] = (uint32_t)os->dims[d];
+        for (int d = os->rank - 3, slot = 1; d >= 0; d--, slot--)
+            g.batch[slot] = (uint32_t)os->dims[d];
         batch_strides(as, g.a_batch);
         batch_strides(bs, g.b_batch);
         g.out_batch[1] = g.m * g.n;

@@ -63,7 +63,8 @@ const conformance_case conformance_cases_norm[] = {
      NULL},
     {"softmax", "graph softmax_long\ninput x : f32[3, 1031]\ny = softmax(x, scale=3.0)\noutput y\n",
      NULL},
-    {"softmax", "graph softmax_many_rows\ninput x : f32[1201, 3]\ny = softmax(x)\noutput y\n", NULL},
+    {"softmax", "graph softmax_many_rows\ninput x : f32[1201, 3]\ny = softmax(x)\noutput y\n",
+     NULL},
     {"softmax",
      "graph softmax_mask_float\ninput x : f32[2, 3, 4, 9]\ninput m : f32[3, 1, 9]\n"
      "y = softmax(x, m, scale=0.25)\noutput y\n", fill_mask_float_inf},
