@@ -37,7 +37,7 @@ static uint32_t next_pow2(uint32_t v)
 }
 
 /* A work-group of up to GROUP_INVOCATIONS invocations over tiles_x by tiles_y tiles, no wider
- * than either needs, within the device's limit; the groups to cover them in *groups. */
+ * than either needs, within the device's limit, and the groups that cover them. */
 static void tile_grid(const porta_lower *lower, uint32_t tiles_x, uint32_t tiles_y,
                       porta_lower_step *step)
 {
@@ -124,6 +124,19 @@ porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,
     return PORTA_OK;
 }
 
+/* Kernels index with 32-bit integers: every operand and the result must have fewer elements. */
+static porta_status check_elements(porta_lower *lower, const porta_node *node)
+{
+    bool fits = porta_lower_elements(lower, node->output) <= (int64_t)UINT32_MAX;
+    for (int i = 0; i < node->n_operands; i++)
+        if (node->operands[i] >= 0 &&
+            porta_lower_elements(lower, node->operands[i]) > (int64_t)UINT32_MAX)
+            fits = false;
+    return fits ? PORTA_OK
+                : porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
+                                   "a tensor of 2^32 elements or more");
+}
+
 /* Batch strides of a matrix operand of shape `s` (its leading rank - 2 dims) seen against a
  * result with two batch dims, aligned on the right: 0 where it broadcasts or has no such dim. */
 static void batch_strides(const porta_shape *s, uint32_t out[2])
@@ -142,12 +155,8 @@ porta_status porta_lower_matmul(porta_lower *lower, const porta_node *node)
     const porta_shape *as = &graph->tensors[node->operands[0]].shape;
     const porta_shape *bs = &graph->tensors[node->operands[1]].shape;
     const porta_shape *os = &graph->tensors[node->output].shape;
-    for (int t = 0; t < 3; t++) {
-        porta_tensor_id id = t < 2 ? node->operands[t] : node->output;
-        if (porta_lower_elements(lower, id) > (int64_t)UINT32_MAX)
-            return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
-                                    "more than 2^32 elements in one tensor");
-    }
+    porta_status status = check_elements(lower, node);
+    if (status != PORTA_OK) return status;
     uint32_t k = (uint32_t)as->dims[as->rank - 1];
     porta_lower_gemm g = {
         .a = porta_lower_tensor(lower, node->operands[0]),
@@ -193,12 +202,12 @@ porta_status porta_lower_conv1d(porta_lower *lower, const porta_node *node)
     const porta_shape *xs = &graph->tensors[node->operands[0]].shape;
     const porta_shape *ws = &graph->tensors[node->operands[1]].shape;
     int64_t dilation = porta_node_int(graph, node, "dilation");
-    if (porta_lower_elements(lower, node->operands[0]) > (int64_t)UINT32_MAX ||
-        porta_lower_elements(lower, node->output) > (int64_t)UINT32_MAX ||
-        porta_lower_elements(lower, node->operands[1]) > (int64_t)UINT32_MAX ||
-        (ws->dims[2] - 1) * dilation > (int64_t)UINT32_MAX)
+    porta_status status = check_elements(lower, node);
+    if (status != PORTA_OK) return status;
+    if ((ws->dims[2] - 1) * dilation > (int64_t)UINT32_MAX)
         return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
-                                "more than 2^32 elements in one tensor");
+                                "a reach into the past of %lld time steps",
+                                (long long)((ws->dims[2] - 1) * dilation));
     conv1d_params p = {
         .rows = (uint32_t)(xs->dims[0] * xs->dims[1]),
         .steps = (uint32_t)xs->dims[1],
