@@ -20,22 +20,29 @@ static bool fill_x_large(const char *tensor, double *data, int64_t count)
     return true;
 }
 
+/* Sets entries of a tensor of rows of `cols` to `value`: every `every`th entry (0: none) and every
+ * entry of the rows r with r % period == row. */
+static void mark(double *data, int64_t count, int64_t every, int64_t cols, int64_t period,
+                 int64_t row, double value)
+{
+    for (int64_t n = 0; n < count; n++)
+        if ((every && n % every == 0) || n / cols % period == row) data[n] = value;
+}
+
 /* x [.., 11]: every 3rd entry -inf, and row 2 entirely -inf. */
 static bool fill_x_neg_inf(const char *tensor, double *data, int64_t count)
 {
     if (strcmp(tensor, "x")) return false;
-    for (int64_t n = 0; n < count; n++)
-        if (n % 3 == 0 || n / 11 == 2) data[n] = -INFINITY;
+    mark(data, count, 3, 11, count, 2, -INFINITY);
     return true;
 }
 
-/* An i32 mask [.., 6] whose row 1 is all 0 (masked out), the others keeping the seed's values
- * (integers in [0, 8), so about one in eight masked). */
+/* An i32 mask [.., 6] whose rows 1, 6, 11, ... are all 0 (masked out), the others keeping the
+ * seed's values (integers in [0, 8), so about one in eight masked). */
 static bool fill_mask_i32_rows(const char *tensor, double *data, int64_t count)
 {
     if (strcmp(tensor, "m")) return false;
-    for (int64_t n = 0; n < count; n++)
-        if (n / 6 % 5 == 1) data[n] = 0.0;
+    mark(data, count, 0, 6, 5, 1, 0.0);
     return true;
 }
 
@@ -43,8 +50,7 @@ static bool fill_mask_i32_rows(const char *tensor, double *data, int64_t count)
 static bool fill_mask_float_inf(const char *tensor, double *data, int64_t count)
 {
     if (strcmp(tensor, "m")) return false;
-    for (int64_t n = 0; n < count; n++)
-        if (n % 4 == 0 || n / 9 == 1) data[n] = -INFINITY;
+    mark(data, count, 4, 9, count, 1, -INFINITY);
     return true;
 }
 
