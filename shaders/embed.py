@@ -8,7 +8,7 @@ import sys
 
 def macro_body(text, name):
     """The body of `#define NAME(X) ...`, joining continuation lines."""
-    match = re.search(r'^#define ' + name + r'\(X\)(.*(?:\\\n.*)*)$', text, re.M)
+    match = re.search(r'^#define ' + name + r'\(X\)((?:.*\\\n)*.*)$', text, re.M)
     if not match:
         sys.exit(f'embed.py: no #define {name}(X) list')
     return match.group(1).replace('\\\n', ' ')

@@ -51,6 +51,9 @@ extern const porta_kernel_source porta_kernel_positions;
 extern const porta_kernel_source porta_kernel_kv_append;
 
 /* Matmul, convolution, norm and softmax families (graphs/lower_matmul.c, graphs/lower_norm.c). */
+extern const porta_kernel_source porta_kernel_gemm;
+extern const porta_kernel_source porta_kernel_conv1d;
+extern const porta_kernel_source porta_kernel_norm_rows;
 
 /* Attention families (graphs/lower_attention.c). */
 
