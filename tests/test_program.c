@@ -298,7 +298,7 @@ static void test_program_profile(void **state)
         porta_step_time times[16];
         int count = 0;
         RT_CHECK(context, porta_program_profile(program, times, 16, &count));
-        assert_true(count >= 3);   /* cast, linear, gelu: at least one step each */
+        assert_true(count >= 2);   /* linear and gelu (the f16 to f32 cast is a view) */
         bool saw_gelu = false;
         for (int i = 0; i < count && i < 16; i++) {
             assert_true(times[i].ns >= 0);
