@@ -346,12 +346,15 @@ static porta_status place_arena(porta_lower *lower)
             order[b] = order[b - 1];
             order[b - 1] = t;
         }
+    /* every arena allocation a step binds, those written in place included */
+    for (int k = 0; k < lower->n_stores; k++)
+        if (lower->stores[k].arena && lower->stores[k].first >= 0)
+            sum += (lower->stores[k].bytes + align - 1) / align * align;
     int next = 0;
     for (int step = 0; step < lower->n_steps; step++) {
         for (; next < n_order && lower->stores[order[next]].first == step; next++) {
             store *s = &lower->stores[order[next]];
             uint64_t need = (s->bytes + align - 1) / align * align;
-            sum += need;
             int best = -1;
             for (int b = 0; b < n_blocks; b++)
                 if (blocks[b].bytes >= need && (best < 0 || blocks[b].bytes < blocks[best].bytes))

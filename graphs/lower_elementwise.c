@@ -1,17 +1,111 @@
-/* Placeholder until the elementwise family's kernels land: every rule refuses its node. */
-#include "graphs/lower.h"
+/* Lowering of the elementwise ops: the unary activations and scale (one kernel, the op a
+ * specialization constant), the broadcasting binary ops (a strided walk, lower_walk.h) and cast.
+ * Every step may write over an operand of the result's size (in place). */
+#include "graphs/lower_walk.h"
+#include "graphs/ops.h"
+
+#include <string.h>
+
+/* The unary kernel's OP constant (shaders/unary.k). */
+enum { UNARY_SCALE, UNARY_RELU, UNARY_GELU, UNARY_GELU_TANH, UNARY_SILU, UNARY_TANH,
+       UNARY_SIGMOID };
+
+/* A flat step mapping element i of x to element i of the result (unary, cast), which may be
+ * written over x; params start with the element count. */
+static porta_status emit_map(porta_lower *lower, const porta_node *node,
+                             const porta_kernel_source *kernel, int constant, const void *params,
+                             uint32_t param_bytes)
+{
+    porta_walk_launch launch = {
+        .kernel = kernel, .inner = porta_lower_elements(lower, node->output), .rows = 0,
+        .n_bindings = 2,
+        .bindings = {porta_lower_tensor(lower, node->operands[0]), porta_lower_result(lower, node)},
+        .params = params, .param_bytes = param_bytes, .n_constants = 1, .constants = {constant},
+        .in_place = true, .in_place_in = 0,
+    };
+    return porta_walk_emit(lower, node, &launch);
+}
 
 porta_status porta_lower_unary(porta_lower *lower, const porta_node *node)
 {
-    return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED, "no device kernel yet");
+    const porta_graph *graph = porta_lower_graph(lower);
+    int op;
+    switch (node->op) {
+    case PORTA_OP_SCALE: op = UNARY_SCALE; break;
+    case PORTA_OP_RELU: op = UNARY_RELU; break;
+    case PORTA_OP_GELU:
+        op = !strcmp(porta_node_string(graph, node, "approximate"), "tanh") ? UNARY_GELU_TANH
+                                                                            : UNARY_GELU;
+        break;
+    case PORTA_OP_SILU: op = UNARY_SILU; break;
+    case PORTA_OP_TANH: op = UNARY_TANH; break;
+    case PORTA_OP_SIGMOID: op = UNARY_SIGMOID; break;
+    default:
+        return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL, "not a unary op");
+    }
+    struct {
+        uint32_t n;
+        float s;
+    } params = {(uint32_t)porta_lower_elements(lower, node->output),
+                op == UNARY_SCALE ? (float)porta_node_float(graph, node, "s") : 1.0f};
+    return emit_map(lower, node, &porta_kernel_unary, op, &params, sizeof params);
 }
 
 porta_status porta_lower_binary(porta_lower *lower, const porta_node *node)
 {
-    return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED, "no device kernel yet");
+    const porta_graph *graph = porta_lower_graph(lower);
+    porta_tensor_id a = node->operands[0], b = node->operands[1];
+    const porta_shape *out = &graph->tensors[node->output].shape;
+    int op = node->op == PORTA_OP_ADD ? 0 : node->op == PORTA_OP_SUB ? 1
+           : node->op == PORTA_OP_MUL ? 2 : 3;
+    porta_walk walk = {.rank = out->rank, .n_operands = 3};
+    memcpy(walk.dims, out->dims, sizeof walk.dims);
+    porta_walk_strides(out, out->rank, walk.strides[0]);
+    porta_walk_strides(&graph->tensors[a].shape, out->rank, walk.strides[1]);
+    porta_walk_strides(&graph->tensors[b].shape, out->rank, walk.strides[2]);
+    porta_walk_fold(&walk);
+    int64_t rows = walk.dims[0] * walk.dims[1] * walk.dims[2];
+    uint32_t params[11] = {(uint32_t)walk.dims[3], (uint32_t)rows, 0, (uint32_t)walk.dims[1],
+                           (uint32_t)walk.dims[2]};
+    for (int i = 0; i < 3; i++) {
+        params[5 + i] = (uint32_t)walk.strides[1][i];
+        params[8 + i] = (uint32_t)walk.strides[2][i];
+    }
+    /* the inner dim is the result's last non-unit one, where an operand's stride is 1 or 0 */
+    porta_walk_launch launch = {
+        .kernel = &porta_kernel_binary, .inner = walk.dims[3], .rows = rows, .n_bindings = 3,
+        .bindings = {porta_lower_tensor(lower, a), porta_lower_tensor(lower, b),
+                     porta_lower_result(lower, node)},
+        .params = params, .param_bytes = sizeof params, .n_constants = 4,
+        .constants = {op, walk.strides[1][3] != 0, walk.strides[2][3] != 0,
+                      porta_walk_row_dims(&walk)},
+    };
+    /* an operand with as many elements as the result is not broadcast: it may be overwritten
+     * (an intermediate rather than an input), unless the other operand reads its storage
+     * elsewhere */
+    int in = -1;
+    for (int k = 1; k >= 0; k--) {
+        porta_tensor_id t = node->operands[k];
+        if (porta_lower_elements(lower, t) != porta_lower_elements(lower, node->output)) continue;
+        if (in < 0 || graph->tensors[t].kind == PORTA_TENSOR_NODE) in = k;
+    }
+    if (in >= 0) {
+        launch.in_place = porta_walk_apart(launch.bindings[in], launch.bindings[1 - in]);
+        launch.in_place_in = in;
+    }
+    return porta_walk_emit(lower, node, &launch);
 }
 
 porta_status porta_lower_cast(porta_lower *lower, const porta_node *node)
 {
-    return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED, "no device kernel yet");
+    const porta_graph *graph = porta_lower_graph(lower);
+    porta_tensor_id x = node->operands[0];
+    porta_dtype from = graph->tensors[x].dtype, to = graph->tensors[node->output].dtype;
+    /* No conversion: the same dtype, or f16 (held as floats) to f32. f32 to f16 is a copy that
+     * the driver then rounds, so never a view of x. */
+    if (from == to || (from == PORTA_F16 && to == PORTA_F32))
+        return porta_walk_same(lower, node, x, true);
+    if (from != PORTA_I32 && to != PORTA_I32) return porta_walk_same(lower, node, x, false);
+    uint32_t n = (uint32_t)porta_lower_elements(lower, node->output);
+    return emit_map(lower, node, &porta_kernel_cast, to == PORTA_I32, &n, sizeof n);
 }

@@ -335,7 +335,9 @@ static int run(porta_context *context, porta_graph *graph, const run_options *o)
             fprintf(stderr, "porta run: %s\n", porta_last_error(context));
             rc = 1;
         }
-        if (!rc) rc = run_on_device(context, graph, &options, values, device_values);
+        run_device_result result;
+        if (!rc)
+            rc = run_on_device(context, graph, &options, values, device_values, true, &result);
         /* outputs are written even when the check fails, to look at them */
         if ((rc == 0 || rc == 2) && write_outputs(context, graph, o, device_values)) rc = 1;
         if (rc == 2) rc = 1;

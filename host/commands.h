@@ -16,6 +16,8 @@ int porta_cmd_plan(int argc, char **argv);
 /* porta run FILE --device D [--weights W] [--input NAME=PATH.npy ...] [--check] [--profile] ... */
 int porta_cmd_run(int argc, char **argv);
 int porta_cmd_devices(int argc, char **argv);
+/* porta compare GRAPH... [--device D ...] [--repeat N] [--seed N] [--json FILE] */
+int porta_cmd_compare(int argc, char **argv);
 int porta_cmd_bench(int argc, char **argv);
 
 #endif

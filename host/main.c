@@ -10,6 +10,8 @@ static const porta_command commands[] = {
     {"print", "print a graph in canonical .pg form", porta_cmd_print},
     {"plan", "print the plan a graph lowers to: steps, bindings, arena", porta_cmd_plan},
     {"run", "run a graph on a device or the CPU reference; --check, --profile", porta_cmd_run},
+    {"compare", "run graphs on every device, checked; one table of time and error",
+     porta_cmd_compare},
     {"devices", "list OpenCL and Vulkan devices and their limits", porta_cmd_devices},
     {"bench", "measure dispatch overhead per device", porta_cmd_bench},
 };

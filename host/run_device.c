@@ -22,7 +22,7 @@ static int compare_doubles(const void *a, const void *b)
 
 static int fail(porta_context *context, const char *what)
 {
-    fprintf(stderr, "porta run: %s%s\n", what, porta_last_error(context));
+    fprintf(stderr, "porta: %s%s\n", what, porta_last_error(context));
     return 1;
 }
 
@@ -78,11 +78,13 @@ static int print_profile(porta_context *context, porta_program *program)
     return 0;
 }
 
-/* Prints one line per output; returns 2 when one is outside its tolerance. */
+/* Prints one line per output (with print); returns 2 when one is outside its tolerance. */
 static int check_outputs(porta_graph *graph, const porta_reference_values *reference,
-                         const porta_reference_values *outputs)
+                         const porta_reference_values *outputs, bool print,
+                         run_device_result *result)
 {
     int rc = 0;
+    result->checked = true;
     for (porta_tensor_id id = 0; id < porta_graph_tensor_count(graph); id++) {
         porta_tensor_info info;
         porta_graph_tensor_info(graph, id, &info);
@@ -94,6 +96,10 @@ static int check_outputs(porta_graph *graph, const porta_reference_values *refer
         porta_reference_compare(outputs->data[id], reference->data[id], reference->count[id],
                                 abs_tol, rel_tol, &cmp);
         bool ok = cmp.failures == 0;
+        result->max_abs = fmax(result->max_abs, cmp.max_abs);
+        result->max_rel = fmax(result->max_rel, cmp.max_rel);
+        if (!ok) rc = 2;
+        if (!print) continue;
         printf("check %s: max abs error %.3g, max rel error %.3g, %s (|err| <= %g + %g |ref|)",
                info.name, cmp.max_abs, cmp.max_rel, ok ? "within tolerance" : "OUTSIDE tolerance",
                abs_tol, rel_tol);
@@ -102,23 +108,27 @@ static int check_outputs(porta_graph *graph, const porta_reference_values *refer
                    (long long)cmp.failures, (long long)cmp.worst, outputs->data[id][cmp.worst],
                    reference->data[id][cmp.worst]);
         printf("\n");
-        if (!ok) rc = 2;
     }
+    result->within = rc == 0;
     return rc;
 }
 
 int run_on_device(porta_context *context, porta_graph *graph, const run_device_options *options,
-                  const porta_reference_values *inputs, porta_reference_values *outputs)
+                  const porta_reference_values *inputs, porta_reference_values *outputs,
+                  bool print, run_device_result *result)
 {
+    *result = (run_device_result){0};
     porta_device *device = NULL;
     if (porta_device_open(context, options->device, &device)) {
-        fprintf(stderr, "porta run: --device '%s': %s\n", options->device,
+        fprintf(stderr, "porta: --device '%s': %s\n", options->device,
                 porta_last_error(context));
         const char *absent = porta_device_absent(context);
         if (absent && *absent) fprintf(stderr, "%s", absent);
         return 1;
     }
     const porta_device_desc *desc = porta_device_info(device);
+    snprintf(result->device_id, sizeof result->device_id, "%s", desc->id);
+    snprintf(result->device_name, sizeof result->device_name, "%s", desc->name);
     porta_program *program = NULL;
     double *times = NULL;
     int64_t largest = 1;
@@ -145,19 +155,24 @@ int run_on_device(porta_context *context, porta_graph *graph, const run_device_o
     }
     if (!rc) rc = get_outputs(context, graph, program, outputs, host);
     if (!rc) {
-        uint64_t peak = 0, all = 0;
-        porta_program_memory(program, &peak, &all);
-        printf("device %s (%s): compile %.1f ms, first run %.3f ms", desc->id, desc->name,
-               compiled - start, first_done - first);
+        porta_program_memory(program, &result->arena_peak, &result->intermediates);
+        result->compile_ms = compiled - start;
+        result->first_ms = first_done - first;
+        result->median_ms = result->first_ms;
         if (repeat) {
             qsort(times, (size_t)repeat, sizeof *times, compare_doubles);
-            printf(", median of %d runs %.3f ms", repeat, times[repeat / 2]);
+            result->median_ms = times[repeat / 2];
         }
-        printf(", arena %.1f KiB of %.1f KiB intermediates\n", (double)peak / 1024,
-               (double)all / 1024);
+    }
+    if (!rc && print) {
+        printf("device %s (%s): compile %.1f ms, first run %.3f ms", desc->id, desc->name,
+               result->compile_ms, result->first_ms);
+        if (repeat) printf(", median of %d runs %.3f ms", repeat, result->median_ms);
+        printf(", arena %.1f KiB of %.1f KiB intermediates\n",
+               (double)result->arena_peak / 1024, (double)result->intermediates / 1024);
     }
     if (!rc && options->profile) rc = print_profile(context, program);
-    if (!rc && options->check) rc = check_outputs(graph, inputs, outputs);
+    if (!rc && options->check) rc = check_outputs(graph, inputs, outputs, print, result);
     free(times);
     free(host);
     porta_program_destroy(program);

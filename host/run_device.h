@@ -22,10 +22,23 @@ typedef struct run_device_options {
     int repeat;             /* timed runs after the first */
 } run_device_options;
 
+/* What one run measured and found. */
+typedef struct run_device_result {
+    char device_id[32];
+    char device_name[256];
+    double compile_ms, first_ms;
+    double median_ms;           /* of the repeats; the first run's time when there are none */
+    uint64_t arena_peak, intermediates;
+    bool checked, within;       /* with check: every output within tolerance */
+    double max_abs, max_rel;    /* the largest over all outputs */
+} run_device_result;
+
 /* `inputs` holds every input and weight (and, with check, the reference's results); the device's
- * outputs land in `outputs`. Prints one line for the device and the run, the profile and the
- * check. Returns 0, 1 when something failed (message printed), 2 when the check failed. */
+ * outputs land in `outputs`. With `print`, prints one line for the device and the run, the
+ * profile and the check; failures are always printed to stderr. Returns 0, 1 when something
+ * failed, 2 when the check failed. */
 int run_on_device(porta_context *context, porta_graph *graph, const run_device_options *options,
-                  const porta_reference_values *inputs, porta_reference_values *outputs);
+                  const porta_reference_values *inputs, porta_reference_values *outputs,
+                  bool print, run_device_result *result);
 
 #endif

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Sets everything up, builds, lists the OpenCL and Vulkan devices found, and runs every example
-# graph in graphs/examples: checks it, then runs it on the CPU reference executor and writes its
-# outputs under out/<graph>/. (Graphs do not run on devices yet: the kernels and lowering for
-# every op are the next stage.)
+# Sets everything up, builds, lists the OpenCL and Vulkan devices found, checks every example
+# graph in graphs/examples and runs it on the CPU reference (outputs under out/<graph>/), then
+# runs every example on every device, each checked against the reference, and prints one table
+# of devices x graphs with time and error (JSON in out/compare.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -17,3 +17,6 @@ for graph in graphs/examples/*.pg; do
   "$porta" check "$graph" | tail -n 1
   "$porta" run "$graph" --device ref --out "out/$name"
 done
+echo "== every example on every device"
+mkdir -p out
+"$porta" compare graphs/examples/*.pg --json out/compare.json

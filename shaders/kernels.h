@@ -42,8 +42,18 @@ extern const porta_kernel_source porta_kernel_round_f16;
 
 /* Elementwise, shape, embedding and position families (graphs/lower_elementwise.c,
  * graphs/lower_shape.c). */
+extern const porta_kernel_source porta_kernel_unary;
+extern const porta_kernel_source porta_kernel_binary;
+extern const porta_kernel_source porta_kernel_cast;
+extern const porta_kernel_source porta_kernel_copy_strided;
+extern const porta_kernel_source porta_kernel_embedding;
+extern const porta_kernel_source porta_kernel_positions;
+extern const porta_kernel_source porta_kernel_kv_append;
 
 /* Matmul, convolution, norm and softmax families (graphs/lower_matmul.c, graphs/lower_norm.c). */
+extern const porta_kernel_source porta_kernel_gemm;
+extern const porta_kernel_source porta_kernel_conv1d;
+extern const porta_kernel_source porta_kernel_norm_rows;
 
 /* Attention families (graphs/lower_attention.c). */
 extern const porta_kernel_source porta_kernel_attention;

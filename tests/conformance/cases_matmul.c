@@ -1,6 +1,88 @@
-/* Conformance cases: the matmul family (placeholder until its kernels land). */
+/* Conformance cases: the matmul family (matmul, linear, causal_conv1d). Sizes of 1, primes and
+ * other non-multiples of the 4x4 tile, products spanning many work-groups, batch dims that
+ * broadcast on either side, transpose_b, linear of every input rank with and without bias, the
+ * examples' shapes (encoder projection, decoding step, SNAIL blocks) and f16. */
 #include "conformance.h"
 
+#include <stddef.h>
+
 const conformance_case conformance_cases_matmul[] = {
+    /* matmul */
+    {"matmul",
+     "graph matmul_one\ninput a : f32[1, 1]\ninput b : f32[1, 1]\ny = matmul(a, b)\noutput y\n",
+     NULL},
+    {"matmul",
+     "graph matmul_primes\ninput a : f32[7, 13]\ninput b : f32[13, 5]\ny = matmul(a, b)\n"
+     "output y\n", NULL},
+    {"matmul",
+     "graph matmul_k1\ninput a : f32[6, 1]\ninput b : f32[1, 9]\ny = matmul(a, b)\noutput y\n",
+     NULL},
+    {"matmul",
+     "graph matmul_gemv\ninput a : f32[1, 67]\ninput b : f32[67, 1]\ny = matmul(a, b)\n"
+     "output y\n", NULL},
+    {"matmul",
+     "graph matmul_many_groups\ninput a : f32[131, 67]\ninput b : f32[67, 257]\n"
+     "y = matmul(a, b)\noutput y\n", NULL},
+    {"matmul",
+     "graph matmul_transpose\ninput a : f32[3, 10, 22]\ninput b : f32[3, 9, 22]\n"
+     "y = matmul(a, b, transpose_b=true)\noutput y\n", NULL},
+    {"matmul",
+     "graph matmul_broadcast_b\ninput a : f32[2, 3, 5, 7]\ninput b : f32[7, 6]\n"
+     "y = matmul(a, b)\noutput y\n", NULL},
+    {"matmul",
+     "graph matmul_broadcast_both\ninput a : f32[2, 1, 5, 11]\ninput b : f32[3, 11, 6]\n"
+     "y = matmul(a, b)\noutput y\n", NULL},
+    {"matmul",
+     "graph matmul_broadcast_transpose\ninput a : f32[1, 4, 9, 16]\ninput b : f32[2, 1, 13, 16]\n"
+     "y = matmul(a, b, transpose_b=true)\noutput y\n", NULL},
+    {"matmul", /* more batches than one grid dimension holds: two steps */
+     "graph matmul_batches\ninput a : f32[65537, 1, 3]\ninput b : f32[3, 2]\ny = matmul(a, b)\n"
+     "output y\n", NULL},
+    {"matmul",
+     "graph matmul_f16\ninput a : f16[2, 9, 17]\ninput b : f16[2, 17, 11]\ny = matmul(a, b)\n"
+     "output y\n", NULL},
+
+    /* linear */
+    {"linear",
+     "graph linear_one\ninput x : f32[1]\nweight w : f32[1, 1]\nweight b : f32[1]\n"
+     "y = linear(x, w, b)\noutput y\n", NULL},
+    {"linear",
+     "graph linear_primes\ninput x : f32[3, 5, 13]\nweight w : f32[7, 13]\ny = linear(x, w)\n"
+     "output y\n", NULL},
+    {"linear",
+     "graph linear_encoder\ninput x : f32[1, 128, 384]\nweight w : f32[384, 384]\n"
+     "weight b : f32[384]\ny = linear(x, w, b)\noutput y\n", NULL},
+    {"linear",
+     "graph linear_decoding\ninput x : f32[1, 1, 256]\nweight w : f32[512, 256]\n"
+     "y = linear(x, w)\noutput y\n", NULL},
+    {"linear",
+     "graph linear_snail\ninput x : f32[2, 64, 96]\nweight w : f32[32, 96]\n"
+     "weight b : f32[32]\ny = linear(x, w, b)\noutput y\n", NULL},
+    {"linear",
+     "graph linear_rank4\ninput x : f32[2, 2, 3, 10]\nweight w : f32[6, 10]\nweight b : f32[6]\n"
+     "y = linear(x, w, b)\noutput y\n", NULL},
+    {"linear",
+     "graph linear_f16\ninput x : f16[5, 33]\nweight w : f16[18, 33]\nweight b : f16[18]\n"
+     "y = linear(x, w, b)\noutput y\n", NULL},
+
+    /* causal_conv1d */
+    {"causal_conv1d",
+     "graph conv1d_one\ninput x : f32[1, 1, 1]\nweight w : f32[1, 1, 1]\n"
+     "y = causal_conv1d(x, w)\noutput y\n", NULL},
+    {"causal_conv1d",
+     "graph conv1d_primes\ninput x : f32[2, 11, 3]\nweight w : f32[5, 3, 3]\nweight b : f32[5]\n"
+     "y = causal_conv1d(x, w, b, dilation=2)\noutput y\n", NULL},
+    {"causal_conv1d",
+     "graph conv1d_past_start\ninput x : f32[1, 5, 4]\nweight w : f32[3, 4, 3]\n"
+     "y = causal_conv1d(x, w, dilation=7)\noutput y\n", NULL},
+    {"causal_conv1d",
+     "graph conv1d_snail\ninput x : f32[2, 64, 32]\nweight w : f32[16, 32, 2]\n"
+     "weight b : f32[16]\ny = causal_conv1d(x, w, b, dilation=8)\noutput y\n", NULL},
+    {"causal_conv1d",
+     "graph conv1d_many_groups\ninput x : f32[3, 130, 7]\nweight w : f32[37, 7, 4]\n"
+     "weight b : f32[37]\ny = causal_conv1d(x, w, b, dilation=3)\noutput y\n", NULL},
+    {"causal_conv1d",
+     "graph conv1d_f16\ninput x : f16[2, 9, 6]\nweight w : f16[5, 6, 2]\nweight b : f16[5]\n"
+     "y = causal_conv1d(x, w, b)\noutput y\n", NULL},
     {NULL, NULL, NULL},
 };

@@ -1,0 +1,330 @@
+/* Plans and programs: the memory planner's decisions (reuse, in place, views, dependencies, the
+ * encoder example's peak), and the program API on every device: values in and out, weights from
+ * a safetensors file, profiles, and the errors of each call. */
+#include "graphs/graph.h"
+#include "graphs/plan.h"
+#include "host/reference/reference.h"
+#include "runtime_fixture.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static porta_graph *parse(porta_context *context, const char *text)
+{
+    porta_graph *graph = NULL;
+    porta_status status = porta_graph_parse(context, text, strlen(text), "test.pg", &graph);
+    if (status != PORTA_OK) fail_msg("parse: %s", porta_last_error(context));
+    return graph;
+}
+
+static porta_plan *plan_of(porta_context *context, porta_graph *graph)
+{
+    porta_plan_limits limits = porta_plan_default_limits();
+    porta_plan *plan = NULL;
+    porta_status status = porta_plan_create(graph, &limits, &plan);
+    if (status != PORTA_OK) fail_msg("plan: %s", porta_last_error(context));
+    return plan;
+}
+
+/* A chain of elementwise ops reuses one arena slot: each result is written over the last. */
+static void test_chain_runs_in_place(void **state)
+{
+    (void)state;
+    porta_context *context;
+    assert_int_equal(porta_context_create(&context), PORTA_OK);
+    porta_graph *graph = parse(context, "graph chain\n"
+                                        "input x : f32[1000]\n"
+                                        "a = relu(x)\n"
+                                        "b = tanh(a)\n"
+                                        "c = sigmoid(b)\n"
+                                        "d = scale(c, s=2)\n"
+                                        "output d\n");
+    porta_plan *plan = plan_of(context, graph);
+    /* a, b and c are intermediates of 4000 bytes (4096 aligned); each dies where the next is
+     * made, so b and c take a's bytes and the arena holds one */
+    assert_int_equal(plan->intermediates_bytes, 3 * 4096);
+    assert_int_equal(plan->arena_peak, 4096);
+    assert_int_equal(plan->n_in_place, 2);
+    /* step 1 reads what step 0 wrote */
+    assert_true(plan->n_steps >= 4);
+    assert_int_equal(plan->steps[1].n_deps >= 1, 1);
+    assert_int_equal(plan->steps[1].deps[0], 0);
+    porta_plan_destroy(plan);
+    porta_graph_destroy(graph);
+    porta_context_destroy(context);
+}
+
+/* Two results alive at once never share bytes; once dead, their space is reused. */
+static void test_live_ranges_do_not_overlap(void **state)
+{
+    (void)state;
+    porta_context *context;
+    assert_int_equal(porta_context_create(&context), PORTA_OK);
+    porta_graph *graph = parse(context, "graph fork\n"
+                                        "input x : f32[64, 64]\n"
+                                        "a = relu(x)\n"
+                                        "b = tanh(x)\n"
+                                        "c = add(a, b)\n"
+                                        "d = sigmoid(c)\n"
+                                        "e = mul(d, x)\n"
+                                        "output e\n");
+    porta_plan *plan = plan_of(context, graph);
+    const porta_graph *g = plan->graph;
+    porta_plan_ref a = plan->tensor_at[porta_graph_find_tensor(g, "a")];
+    porta_plan_ref b = plan->tensor_at[porta_graph_find_tensor(g, "b")];
+    assert_int_equal(a.buffer, 0);
+    assert_int_equal(b.buffer, 0);
+    assert_true(a.offset + a.bytes <= b.offset || b.offset + b.bytes <= a.offset);
+    /* a, b, c, d: four intermediates of 16 KiB, never more than two alive */
+    assert_int_equal(plan->intermediates_bytes, 4 * 16384);
+    assert_int_equal(plan->arena_peak, 2 * 16384);
+    porta_plan_destroy(plan);
+    porta_graph_destroy(graph);
+    porta_context_destroy(context);
+}
+
+static void test_reshape_is_a_view(void **state)
+{
+    (void)state;
+    porta_context *context;
+    assert_int_equal(porta_context_create(&context), PORTA_OK);
+    porta_graph *graph = parse(context, "graph view\n"
+                                        "input x : f32[4, 6]\n"
+                                        "a = relu(x)\n"
+                                        "r = reshape(a, shape=[2, 12])\n"
+                                        "y = tanh(r)\n"
+                                        "output y\n");
+    porta_plan *plan = plan_of(context, graph);
+    assert_int_equal(plan->n_views, 1);
+    assert_int_equal(plan->n_steps, 2);
+    porta_plan_ref a = plan->tensor_at[porta_graph_find_tensor(plan->graph, "a")];
+    porta_plan_ref r = plan->tensor_at[porta_graph_find_tensor(plan->graph, "r")];
+    assert_int_equal(a.buffer, r.buffer);
+    assert_int_equal(a.offset, r.offset);
+    porta_plan_destroy(plan);
+    porta_graph_destroy(graph);
+    porta_context_destroy(context);
+}
+
+/* The encoder example's arena holds at most half of what its intermediates add up to. */
+static void test_encoder_arena_peak(void **state)
+{
+    (void)state;
+    porta_context *context;
+    assert_int_equal(porta_context_create(&context), PORTA_OK);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/graphs/examples/encoder_layer.pg", getenv("PORTA_SOURCE_ROOT"));
+    porta_graph *graph = NULL;
+    if (porta_graph_load(context, path, &graph) != PORTA_OK)
+        fail_msg("%s", porta_last_error(context));
+    porta_plan *plan = plan_of(context, graph);
+    print_message("encoder_layer: arena %llu of %llu bytes of intermediates\n",
+                  (unsigned long long)plan->arena_peak,
+                  (unsigned long long)plan->intermediates_bytes);
+    assert_true(plan->arena_peak * 2 <= plan->intermediates_bytes);
+    porta_plan_destroy(plan);
+    porta_graph_destroy(graph);
+    porta_context_destroy(context);
+}
+
+/* ---- programs on every device ---------------------------------------------------------------- */
+
+static const char *linear_graph = "graph lin\n"
+                                  "input x : f32[3, 4]\n"
+                                  "weight w : f32[5, 4] = \"layer.w\"\n"
+                                  "weight b : f16[5] = \"layer.b\"\n"
+                                  "h = linear(x, w, cast(b, to=\"f32\"))\n"
+                                  "y = gelu(h)\n"
+                                  "output y\n";
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* A safetensors file with layer.w as F16 and layer.b as BF16, from the given values. */
+static void write_weights(const char *path, const double *w, const double *b)
+{
+    char header[256];
+    int n = snprintf(header, sizeof header,
+                     "{\"layer.w\":{\"dtype\":\"F16\",\"shape\":[5,4],\"data_offsets\":[0,40]},"
+                     "\"layer.b\":{\"dtype\":\"BF16\",\"shape\":[5],\"data_offsets\":[40,50]}}");
+    while (n % 8) header[n++] = ' ';
+    unsigned char data[50];
+    uint16_t half[20];
+    porta_reference_pack(PORTA_F16, w, 20, half);
+    for (int i = 0; i < 20; i++) {
+        data[2 * i] = (unsigned char)(half[i] & 0xff);
+        data[2 * i + 1] = (unsigned char)(half[i] >> 8);
+    }
+    for (int i = 0; i < 5; i++) {
+        float f = (float)b[i];
+        uint32_t bits;
+        memcpy(&bits, &f, 4);
+        uint16_t top = (uint16_t)(bits >> 16);   /* b values are exact in bf16 */
+        data[40 + 2 * i] = (unsigned char)(top & 0xff);
+        data[40 + 2 * i + 1] = (unsigned char)(top >> 8);
+    }
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    unsigned char length[8] = {0};
+    put_le32(length, (uint32_t)n);
+    fwrite(length, 1, 8, f);
+    fwrite(header, 1, (size_t)n, f);
+    fwrite(data, 1, sizeof data, f);
+    fclose(f);
+}
+
+static void test_program_values_and_weights(void **state)
+{
+    rt_devices *devices = *state;
+    porta_context *context = devices->context;
+    porta_graph *graph = parse(context, linear_graph);
+    porta_reference_values *values;
+    RT_CHECK(context, porta_reference_values_create(graph, &values));
+    porta_tensor_id x = porta_graph_find_tensor(graph, "x"), w = porta_graph_find_tensor(graph, "w"),
+                    b = porta_graph_find_tensor(graph, "b"), y = porta_graph_find_tensor(graph, "y");
+    for (int i = 0; i < 12; i++) values->data[x][i] = (i % 5) * 0.25 - 0.5;
+    for (int i = 0; i < 20; i++) values->data[w][i] = ((i * 7) % 11) * 0.125 - 0.625;
+    for (int i = 0; i < 5; i++) values->data[b][i] = 0.5 + 0.25 * i;
+    porta_reference_round(PORTA_F16, values->data[w], 20);
+    RT_CHECK(context, porta_reference_run(graph, values));
+    char dir[256], path[300];
+    rt_temp_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/w.safetensors", dir);
+    write_weights(path, values->data[w], values->data[b]);
+    porta_weights *weights;
+    RT_CHECK(context, porta_weights_open(context, path, &weights));
+
+    for (int d = 0; d < devices->count; d++) {
+        porta_program *program;
+        RT_CHECK(context, porta_program_create(devices->devices[d], graph, 0, &program));
+        float xs[12], ys[15];
+        for (int i = 0; i < 12; i++) xs[i] = (float)values->data[x][i];
+        RT_CHECK(context, porta_program_set(program, "x", xs, sizeof xs));
+        RT_CHECK(context, porta_program_set_weights(program, weights));
+        RT_CHECK(context, porta_program_run(program));
+        RT_CHECK(context, porta_program_get(program, "y", ys, sizeof ys));
+        for (int i = 0; i < 15; i++)
+            if (fabs(ys[i] - values->data[y][i]) > 1e-5 + 1e-4 * fabs(values->data[y][i]))
+                fail_msg("%s: y[%d] = %.9g, reference %.9g", porta_device_info(devices->devices[d])->id,
+                         i, ys[i], values->data[y][i]);
+        /* weights read back as set: the bias as f16 bits */
+        uint16_t bias[5];
+        RT_CHECK(context, porta_program_get(program, "b", bias, sizeof bias));
+        double back[5];
+        porta_reference_unpack(PORTA_F16, bias, 5, back);
+        for (int i = 0; i < 5; i++) assert_true(back[i] == values->data[b][i]);
+        porta_program_destroy(program);
+    }
+    porta_weights_close(weights);
+    remove(path);
+    rt_remove_dir(dir);
+    porta_reference_values_destroy(values);
+    porta_graph_destroy(graph);
+}
+
+static void expect_error(porta_context *context, porta_status got, porta_status want,
+                         const char *needle)
+{
+    assert_int_equal(got, want);
+    if (!strstr(porta_last_error(context), needle))
+        fail_msg("message '%s' does not contain '%s'", porta_last_error(context), needle);
+}
+
+static void test_program_errors(void **state)
+{
+    rt_devices *devices = *state;
+    porta_context *context = devices->context;
+    porta_graph *graph = parse(context, linear_graph);
+    porta_program *program;
+    RT_CHECK(context, porta_program_create(devices->devices[0], graph, 0, &program));
+    float small[3] = {0};
+    expect_error(context, porta_program_set(program, "x", small, sizeof small), PORTA_ERROR_SHAPE,
+                 "'x' is f32[3, 4], 48 bytes; 12 bytes were given");
+    expect_error(context, porta_program_set(program, "nope", small, sizeof small),
+                 PORTA_ERROR_NOT_FOUND, "no tensor 'nope'");
+    expect_error(context, porta_program_set(program, "y", small, 60), PORTA_ERROR_INVALID_ARGUMENT,
+                 "computed by the graph");
+    expect_error(context, porta_program_get(program, "h", small, 60), PORTA_ERROR_INVALID_ARGUMENT,
+                 "'h' is an intermediate");
+    int count = 0;
+    porta_step_time times[4];
+    RT_CHECK(context, porta_program_run(program));
+    expect_error(context, porta_program_profile(program, times, 4, &count), PORTA_ERROR_UNSUPPORTED,
+                 "without PORTA_PROGRAM_PROFILE");
+    porta_program_destroy(program);
+    porta_program_destroy(NULL);
+
+    /* a weights file without the bias names it */
+    char dir[256], path[300];
+    rt_temp_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/w.safetensors", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    const char *header = "{\"layer.w\":{\"dtype\":\"F32\",\"shape\":[5,4],\"data_offsets\":[0,80]}}";
+    unsigned char length[8] = {0};
+    put_le32(length, (uint32_t)strlen(header));
+    fwrite(length, 1, 8, f);
+    fwrite(header, 1, strlen(header), f);
+    float zeros[20] = {0};
+    fwrite(zeros, 1, sizeof zeros, f);
+    fclose(f);
+    porta_weights *weights;
+    RT_CHECK(context, porta_weights_open(context, path, &weights));
+    RT_CHECK(context, porta_program_create(devices->devices[0], graph, 0, &program));
+    expect_error(context, porta_program_set_weights(program, weights), PORTA_ERROR_NOT_FOUND,
+                 "layer.b");
+    porta_program_destroy(program);
+    porta_weights_close(weights);
+    remove(path);
+    rt_remove_dir(dir);
+    porta_graph_destroy(graph);
+}
+
+static void test_program_profile(void **state)
+{
+    rt_devices *devices = *state;
+    porta_context *context = devices->context;
+    porta_graph *graph = parse(context, linear_graph);
+    for (int d = 0; d < devices->count; d++) {
+        porta_device *device = devices->devices[d];
+        if (!porta_device_info(device)->timestamps) continue;
+        porta_program *program;
+        RT_CHECK(context, porta_program_create(device, graph, PORTA_PROGRAM_PROFILE, &program));
+        RT_CHECK(context, porta_program_run(program));
+        porta_step_time times[16];
+        int count = 0;
+        RT_CHECK(context, porta_program_profile(program, times, 16, &count));
+        assert_true(count >= 2);   /* linear and gelu (the f16 to f32 cast is a view) */
+        bool saw_gelu = false;
+        for (int i = 0; i < count && i < 16; i++) {
+            assert_true(times[i].ns >= 0);
+            if (!strcmp(times[i].op, "gelu") && !strcmp(times[i].tensor, "y")) saw_gelu = true;
+        }
+        assert_true(saw_gelu);
+        porta_program_destroy(program);
+    }
+    porta_graph_destroy(graph);
+}
+
+int main(void)
+{
+    const struct CMUnitTest plans[] = {
+        cmocka_unit_test(test_chain_runs_in_place),
+        cmocka_unit_test(test_live_ranges_do_not_overlap),
+        cmocka_unit_test(test_reshape_is_a_view),
+        cmocka_unit_test(test_encoder_arena_peak),
+    };
+    const struct CMUnitTest programs[] = {
+        cmocka_unit_test(test_program_values_and_weights),
+        cmocka_unit_test(test_program_errors),
+        cmocka_unit_test(test_program_profile),
+    };
+    int failed = cmocka_run_group_tests_name("plans", plans, NULL, NULL);
+    failed += cmocka_run_group_tests_name("programs", programs, rt_devices_setup,
+                                          rt_devices_teardown);
+    return failed;
+}
