@@ -12,6 +12,9 @@
  *   BARRIER()             work-group barrier with shared-memory fence
  *   P(name)               a parameter
  *   F32(x) I32(x) U32(x)  conversions (GLSL constructors, C casts)
+ *   AS_FLOAT(u) BITS_OF_FLOAT(f)  reinterpreting a 32-bit word as a float and back
+ *   NEG_INF               negative infinity (GLSL has no infinity literal)
+ *   vec4_t VEC4(x, y, z, w)  a 4-float vector and its constructor
  *   INLINE                before helper functions
  * The build defines PORTA_GLSL for Vulkan (GLSL 450 compiled by glslc); OpenCL C 1.2 otherwise. */
 
@@ -42,6 +45,10 @@ layout(local_size_x_id = 100, local_size_y_id = 101, local_size_z_id = 102) in;
 #define F32(x) float(x)
 #define I32(x) int(x)
 #define U32(x) uint(x)
+#define AS_FLOAT(u) uintBitsToFloat(u)
+#define BITS_OF_FLOAT(f) floatBitsToUint(f)
+#define vec4_t vec4
+#define VEC4(x, y, z, w) vec4(x, y, z, w)
 #define INLINE
 #define KERNEL_BEGIN(name) void main() {
 #define KERNEL_END }
@@ -65,6 +72,10 @@ layout(local_size_x_id = 100, local_size_y_id = 101, local_size_z_id = 102) in;
 #define F32(x) ((float)(x))
 #define I32(x) ((int)(x))
 #define U32(x) ((uint)(x))
+#define AS_FLOAT(u) as_float(u)
+#define BITS_OF_FLOAT(f) as_uint(f)
+#define vec4_t float4
+#define VEC4(x, y, z, w) ((float4)(x, y, z, w))
 #define INLINE inline
 #define KERNEL_BEGIN(name) \
     __kernel void name(KERNEL_BUFFERS(BUF_PARAM_) KERNEL_PARAMS(PARAM_ARG_) const uint porta_pad_) \
@@ -72,3 +83,5 @@ layout(local_size_x_id = 100, local_size_y_id = 101, local_size_z_id = 102) in;
 #define KERNEL_END }
 
 #endif
+
+#define NEG_INF AS_FLOAT(0xff800000u)
