@@ -1,7 +1,7 @@
 /* `porta plan FILE [--device D]`: the plan a graph lowers to, as text: buffers, every step's
  * kernel, bindings, grid and dependencies, and the arena's peak against the sum of all
- * intermediates. Without --device the plan is for portable limits (graphs/plan.h). */
-#include "graphs/plan.h"
+ * intermediates. Without --device the plan is for portable limits (graphs/lower/plan.h). */
+#include "graphs/lower/plan.h"
 #include "host/commands.h"
 #include "porta.h"
 

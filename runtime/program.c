@@ -4,7 +4,7 @@
 #include "porta.h"
 #include "graphs/half.h"
 #include "graphs/ops.h"
-#include "graphs/plan.h"
+#include "graphs/lower/plan.h"
 #include "runtime/device.h"
 
 #include <stdlib.h>

@@ -37,11 +37,11 @@ extern const porta_kernel_source porta_kernel_copy;
 extern const porta_kernel_source porta_kernel_add;
 extern const porta_kernel_source porta_kernel_softmax_rows;
 
-/* Lowering helpers (graphs/lower.c). */
+/* Lowering helpers (graphs/lower/lower.c). */
 extern const porta_kernel_source porta_kernel_round_f16;
 
-/* Elementwise, shape, embedding and position families (graphs/lower_elementwise.c,
- * graphs/lower_shape.c). */
+/* Elementwise, shape, embedding and position families (graphs/lower/elementwise.c,
+ * graphs/lower/shape.c). */
 extern const porta_kernel_source porta_kernel_unary;
 extern const porta_kernel_source porta_kernel_binary;
 extern const porta_kernel_source porta_kernel_cast;
@@ -50,12 +50,12 @@ extern const porta_kernel_source porta_kernel_embedding;
 extern const porta_kernel_source porta_kernel_positions;
 extern const porta_kernel_source porta_kernel_kv_append;
 
-/* Matmul, convolution, norm and softmax families (graphs/lower_matmul.c, graphs/lower_norm.c). */
+/* Matmul, convolution, norm and softmax families (graphs/lower/matmul.c, graphs/lower/norm.c). */
 extern const porta_kernel_source porta_kernel_gemm;
 extern const porta_kernel_source porta_kernel_conv1d;
 extern const porta_kernel_source porta_kernel_norm_rows;
 
-/* Attention families (graphs/lower_attention.c). */
+/* Attention families (graphs/lower/attention.c). */
 extern const porta_kernel_source porta_kernel_attention;
 extern const porta_kernel_source porta_kernel_attention_combine;
 

@@ -2,7 +2,7 @@
  * encoder example's peak), and the program API on every device: values in and out, weights from
  * a safetensors file, profiles, and the errors of each call. */
 #include "graphs/graph.h"
-#include "graphs/plan.h"
+#include "graphs/lower/plan.h"
 #include "host/reference/reference.h"
 #include "runtime_fixture.h"
 

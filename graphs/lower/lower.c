@@ -4,7 +4,7 @@
  * and last step binding it), lets a step write over an operand that dies there (in place), and
  * places the stores in one arena by greedy best fit, as ggml-alloc and TFLite's arena planner
  * do. Dependencies between steps come from overlapping byte ranges. */
-#include "graphs/lower.h"
+#include "graphs/lower/lower.h"
 #include "graphs/ops.h"
 
 #include <stdarg.h>

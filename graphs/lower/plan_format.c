@@ -1,5 +1,5 @@
 /* The plan as text, for `porta plan` and porta_program_describe. */
-#include "graphs/plan.h"
+#include "graphs/lower/plan.h"
 #include "graphs/ops.h"
 
 #include <inttypes.h>

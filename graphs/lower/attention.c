@@ -8,7 +8,7 @@
  * additive score projects q and the keys the same way, and the kernel's additive mode sums
  * v[a] tanh(qp[a] + kp[a]). When few rows meet many keys, or one invocation's loops would pass
  * llvmpipe's budget, the keys are split and attention_combine.k merges the partial softmaxes. */
-#include "graphs/lower.h"
+#include "graphs/lower/lower.h"
 #include "graphs/ops.h"
 #include "graphs/ops_rules.h"
 

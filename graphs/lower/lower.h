@@ -1,13 +1,13 @@
 /* Lowering: one rule per op turns a node into kernel steps. A rule never picks addresses: it
  * asks for its operands' and result's storage, emits steps that bind byte ranges of them, and
- * the planner (graphs/lower.c) later places every arena allocation by liveness.
+ * the planner (graphs/lower/lower.c) later places every arena allocation by liveness.
  *
- * A rule file holds one op family (lower_elementwise.c, lower_shape.c, lower_matmul.c,
- * lower_norm.c, lower_attention.c); the table in lower.c maps each op to its rule. */
+ * A rule file holds one op family (elementwise.c, shape.c, matmul.c,
+ * norm.c, attention.c); the table in lower.c maps each op to its rule. */
 #ifndef PORTA_LOWER_H
 #define PORTA_LOWER_H
 
-#include "graphs/plan.h"
+#include "graphs/lower/plan.h"
 
 typedef struct porta_lower porta_lower;
 
@@ -72,7 +72,7 @@ uint32_t porta_lower_groups(uint64_t n, uint32_t per_group);
 /* Elements of a tensor (its shape's product). */
 int64_t porta_lower_elements(const porta_lower *lower, porta_tensor_id tensor);
 
-/* A batched matrix product, out = alpha * a x b (+ bias), emitted by lower_matmul.c for matmul
+/* A batched matrix product, out = alpha * a x b (+ bias), emitted by matmul.c for matmul
  * and linear and shared with the rules that need a projection (additive and Luong attention).
  * Element strides describe each operand, so a transposed b (linear's w [OUT, IN]) or a head of
  * a merged layout is a choice of strides, never a copy: a[b0, b1, m, k] is
@@ -94,11 +94,11 @@ porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,
 /* ---- rules (one per op; docs/ops.md is the math) -------------------------------------------- */
 typedef porta_status (*porta_lower_rule)(porta_lower *lower, const porta_node *node);
 
-/* lower_elementwise.c: add sub mul div scale relu gelu silu tanh sigmoid cast */
+/* elementwise.c: add sub mul div scale relu gelu silu tanh sigmoid cast */
 porta_status porta_lower_unary(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_binary(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_cast(porta_lower *lower, const porta_node *node);
-/* lower_shape.c: reshape permute split_heads merge_heads concat slice, embedding sinusoidal rope
+/* shape.c: reshape permute split_heads merge_heads concat slice, embedding sinusoidal rope
  * kv_append */
 porta_status porta_lower_reshape(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_permute(porta_lower *lower, const porta_node *node);
@@ -107,13 +107,13 @@ porta_status porta_lower_slice(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_embedding(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_positions(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_kv_append(porta_lower *lower, const porta_node *node);
-/* lower_matmul.c: matmul linear causal_conv1d */
+/* matmul.c: matmul linear causal_conv1d */
 porta_status porta_lower_matmul(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_conv1d(porta_lower *lower, const porta_node *node);
-/* lower_norm.c: softmax layernorm rmsnorm */
+/* norm.c: softmax layernorm rmsnorm */
 porta_status porta_lower_softmax(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_norm(porta_lower *lower, const porta_node *node);
-/* lower_attention.c: sdpa attention additive_attention luong_attention */
+/* attention.c: sdpa attention additive_attention luong_attention */
 porta_status porta_lower_attention(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_additive(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_luong(porta_lower *lower, const porta_node *node);

@@ -1,6 +1,6 @@
 /* The norm family: softmax, layernorm and rmsnorm, each one step of shaders/norm_rows.k over the
  * rows of the last axis. docs/ops.md states the math. */
-#include "graphs/lower.h"
+#include "graphs/lower/lower.h"
 #include "graphs/ops.h"
 
 enum { OP_SOFTMAX = 0, OP_LAYERNORM = 1, OP_RMSNORM = 2 };

@@ -1,6 +1,6 @@
 /* The matmul family: matmul and linear through one strided batched product (porta_lower_emit_gemm,
  * shared with the attention rules), and causal_conv1d. docs/ops.md states the math. */
-#include "graphs/lower.h"
+#include "graphs/lower/lower.h"
 #include "graphs/ops.h"
 
 /* Each invocation of gemm.k and conv1d.k computes a TILE x TILE block of its result. */

@@ -1,7 +1,7 @@
 /* Lowering of the elementwise ops: the unary activations and scale (one kernel, the op a
- * specialization constant), the broadcasting binary ops (a strided walk, lower_walk.h) and cast.
+ * specialization constant), the broadcasting binary ops (a strided walk, walk.h) and cast.
  * Every step may write over an operand of the result's size (in place). */
-#include "graphs/lower_walk.h"
+#include "graphs/lower/walk.h"
 #include "graphs/ops.h"
 
 #include <string.h>

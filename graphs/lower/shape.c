@@ -1,8 +1,8 @@
 /* Lowering of the shape, embedding, position and KV-cache ops, and the strided walks they share
- * with the elementwise rules (lower_walk.h). Data movement never looks at values: every copy is
+ * with the elementwise rules (walk.h). Data movement never looks at values: every copy is
  * one copy_strided step over raw 32-bit words, and reshape, contiguous slices and permutes that
  * move only unit dims are views when the planner allows one. */
-#include "graphs/lower_walk.h"
+#include "graphs/lower/walk.h"
 #include "graphs/ops.h"
 
 #include <math.h>

@@ -1,6 +1,6 @@
 /* The plan: what a validated graph becomes for one device, as plain data. The runtime sees only
  * this (runtime/program.c turns it into buffers, kernels and one recorded sequence); graphs/
- * builds it (graphs/lower.c) without knowing any GPU API.
+ * builds it (graphs/lower/lower.c) without knowing any GPU API.
  *
  * Storage: buffer 0 is the arena, which holds every intermediate at an offset chosen from
  * liveness; each input, weight and output tensor has a buffer of its own, so the host reads and

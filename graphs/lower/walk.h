@@ -1,5 +1,5 @@
-/* Strided walks and the grids of the elementwise and shape kernels, shared by lower_elementwise.c
- * and lower_shape.c (which implements them).
+/* Strided walks and the grids of the elementwise and shape kernels, shared by elementwise.c
+ * and shape.c (which implements them).
  *
  * A walk visits every element of a result of up to 4 dims, contiguous in row-major order, and
  * gives each operand an element stride per dim (0 repeats the operand along that dim: numpy
@@ -11,7 +11,7 @@
 #ifndef PORTA_LOWER_WALK_H
 #define PORTA_LOWER_WALK_H
 
-#include "graphs/lower.h"
+#include "graphs/lower/lower.h"
 
 #define PORTA_WALK_OPERANDS 3
 
