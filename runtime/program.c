@@ -36,6 +36,26 @@ static porta_context *context_of(const porta_program *program)
     return program->device->context;
 }
 
+/* The CPU drivers announce themselves in their names: Mesa's llvmpipe (lavapipe for Vulkan,
+ * rusticl for OpenCL) as "llvmpipe (LLVM 15.0.6, 256 bits)", PoCL in its API version. */
+static void cpu_kind_of(const porta_device_caps *caps, porta_plan_limits *limits)
+{
+    const char *bits = strstr(caps->name, " bits)");
+    if (strstr(caps->name, "llvmpipe")) {
+        limits->kind = PORTA_PLAN_CPU_LANES;
+        limits->vector_width = 8;
+        if (bits) {
+            const char *digits = bits;
+            while (digits > caps->name && digits[-1] >= '0' && digits[-1] <= '9') digits--;
+            int width = atoi(digits);
+            if (width >= 128 && width <= 1024) limits->vector_width = (uint32_t)width / 32;
+        }
+    } else if (caps->type == PORTA_DEVICE_CPU) {
+        limits->kind = PORTA_PLAN_CPU_VECTORS;
+        limits->vector_width = 8;
+    }
+}
+
 static porta_plan_limits limits_of(const porta_device_caps *caps)
 {
     porta_plan_limits limits = {
@@ -44,7 +64,10 @@ static porta_plan_limits limits_of(const porta_device_caps *caps)
         .buffer_alignment = caps->buffer_alignment,
         .max_buffer_bytes = caps->max_buffer_bytes,
         .subgroup_size = caps->subgroup_size,
+        .kind = PORTA_PLAN_GPU,
+        .variants = getenv("PORTA_VARIANTS"),
     };
+    cpu_kind_of(caps, &limits);
     /* steps use the x dimension for 1-D groups, so its own limit bounds the total too */
     if (caps->max_workgroup_dims[0] && caps->max_workgroup_dims[0] < limits.max_workgroup_size)
         limits.max_workgroup_size = caps->max_workgroup_dims[0];

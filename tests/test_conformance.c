@@ -172,10 +172,16 @@ static void conformance_on(void **state, int index)
         for (const conformance_case *c = families[f]; c->op; c++) {
             if (!selected(c->op)) continue;
             op_tally *tally = tally_of(tallies, &n_tallies, c->op);
-            int result = run_case(devices->context, device, c);
-            if (result > 0) tally->passed++;
-            else if (result < 0) tally->skipped++;
-            else tally->failed++, failed++;
+            const char *const *forced = conformance_variants_of(c->op);
+            for (int v = 0; forced ? forced[v] != NULL : v == 0; v++) {
+                if (forced) setenv("PORTA_VARIANTS", forced[v], 1);
+                int result = run_case(devices->context, device, c);
+                if (forced) unsetenv("PORTA_VARIANTS");
+                if (result > 0) tally->passed++;
+                else if (result < 0) tally->skipped++;
+                else tally->failed++, failed++;
+                if (result == 0 && forced) print_message("    (PORTA_VARIANTS=%s)\n", forced[v]);
+            }
         }
     if (!n_tallies) fail_msg("PORTA_CONFORMANCE_OPS selects no case");
     /* every op of the op table has cases, unless a subset was asked for */

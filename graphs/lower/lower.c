@@ -84,6 +84,26 @@ porta_plan_limits porta_plan_default_limits(void)
     };
 }
 
+int porta_lower_variant(const porta_lower *lower, const char *family, const char *const *names,
+                        int n, int chosen)
+{
+    const char *p = lower->limits.variants;
+    size_t family_length = strlen(family);
+    while (p && *p) {
+        size_t item = strcspn(p, ",");
+        const char *eq = memchr(p, '=', item);
+        if (eq && (size_t)(eq - p) == family_length && !strncmp(p, family, family_length)) {
+            size_t name_length = item - (size_t)(eq + 1 - p);
+            for (int i = 0; i < n; i++)
+                if (strlen(names[i]) == name_length && !strncmp(eq + 1, names[i], name_length))
+                    return i;
+        }
+        p += item;
+        if (*p == ',') p++;
+    }
+    return chosen;
+}
+
 const porta_graph *porta_lower_graph(const porta_lower *lower) { return lower->graph; }
 const porta_plan_limits *porta_lower_limits(const porta_lower *lower) { return &lower->limits; }
 
@@ -490,6 +510,7 @@ porta_status porta_plan_create(const porta_graph *graph, const porta_plan_limits
     if (plan) {
         plan->graph = graph;
         plan->limits = *limits;
+        plan->limits.variants = NULL;   /* the caller's string is read only while lowering */
         plan->buffers = calloc(n + 1, sizeof *plan->buffers);
         plan->tensor_at = calloc(n + 1, sizeof *plan->tensor_at);
         plan->tensor_buffer_of = malloc((n + 1) * sizeof *plan->tensor_buffer_of);

@@ -18,6 +18,20 @@
 #define PORTA_PLAN_MAX_DEPS 8
 #define PORTA_PLAN_ELEMENT_BYTES 4
 
+/* How a device runs invocations, which decides the shape of a fast kernel:
+ *   GPU           invocations are lanes of a GPU's SIMT units; shared memory and many
+ *                 work-groups pay
+ *   CPU_LANES     a CPU driver that runs `vector_width` invocations in lock-step as the lanes of
+ *                 one SIMD register (Mesa's llvmpipe: lavapipe, rusticl); loads whose address
+ *                 depends on the invocation go lane by lane, uniform ones once
+ *   CPU_VECTORS   a CPU driver that compiles each invocation's vector types to SIMD and
+ *                 vectorizes across work-items only around straight-line code (PoCL) */
+typedef enum porta_plan_device_kind {
+    PORTA_PLAN_GPU = 0,
+    PORTA_PLAN_CPU_LANES,
+    PORTA_PLAN_CPU_VECTORS,
+} porta_plan_device_kind;
+
 /* The limits of a device that lowering needs; porta_plan_default_limits gives portable ones. */
 typedef struct porta_plan_limits {
     uint32_t max_workgroup_size;
@@ -25,6 +39,12 @@ typedef struct porta_plan_limits {
     uint32_t buffer_alignment;      /* binding offsets are multiples of this */
     uint64_t max_buffer_bytes;
     uint32_t subgroup_size;         /* 0: none */
+    porta_plan_device_kind kind;
+    uint32_t vector_width;          /* floats per SIMD register (CPU kinds); 0: unknown */
+    /* Kernel variants forced over the rules' choices, "family=variant,..." (for example
+     * "gemm=rows8,attention=flash"); NULL or "" lets every rule choose. Conformance runs every
+     * variant on every device through this, and a tuned choice arrives the same way. */
+    const char *variants;
 } porta_plan_limits;
 
 typedef enum porta_plan_buffer_kind {

@@ -26,6 +26,10 @@ typedef struct conformance_tolerance {
 
 const conformance_tolerance *conformance_tolerance_of(const char *op);
 
+/* The PORTA_VARIANTS strings an op's cases run under, ending with NULL (variants.c); NULL when
+ * the op runs once with the rules' own choices. */
+const char *const *conformance_variants_of(const char *op);
+
 extern const conformance_case conformance_cases_elementwise[];
 extern const conformance_case conformance_cases_shape[];
 extern const conformance_case conformance_cases_matmul[];

@@ -1,0 +1,23 @@
+/* The kernel variants each op's cases run under. An op listed here runs every case once per
+ * entry, each forced through PORTA_VARIANTS (graphs/lower/plan.h), so a variant that a rule picks
+ * only on some device (a GPU's, say) is still checked on every driver; an op not listed runs
+ * once, with the rules' own choices. A family's variant names are those its rule declares. */
+#include "conformance.h"
+
+#include <string.h>
+
+typedef struct op_variants {
+    const char *op;
+    const char *const *forced;
+} op_variants;
+
+static const op_variants table[] = {
+    {NULL, NULL},
+};
+
+const char *const *conformance_variants_of(const char *op)
+{
+    for (const op_variants *v = table; v->op; v++)
+        if (!strcmp(v->op, op)) return v->forced;
+    return NULL;
+}
