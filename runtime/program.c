@@ -240,6 +240,22 @@ static porta_status find_io(porta_program *program, const char *api, const char 
     return PORTA_OK;
 }
 
+/* Moves floats between a tensor's own layout and its buffer's packed one (plan.h). */
+static void pack_panels(const porta_plan_packing *p, const float *tensor, float *packed,
+                        bool unpack)
+{
+    uint32_t panels = (p->n_cols + p->panel_cols - 1) / p->panel_cols;
+    for (uint32_t panel = 0; panel < panels; panel++)
+        for (uint32_t k = 0; k < p->k_rows; k++)
+            for (uint32_t j = 0; j < p->panel_cols; j++) {
+                uint64_t n = (uint64_t)panel * p->panel_cols + j;
+                uint64_t at = ((uint64_t)panel * p->k_rows + k) * p->panel_cols + j;
+                uint64_t from = (uint64_t)k * p->k_stride + n * p->n_stride;
+                if (unpack && n < p->n_cols) ((float *)tensor)[from] = packed[at];
+                else if (!unpack) packed[at] = n < p->n_cols ? tensor[from] : 0.0f;
+            }
+}
+
 porta_status porta_program_set(porta_program *program, const char *name, const void *data,
                                size_t bytes)
 {
@@ -260,8 +276,16 @@ porta_status porta_program_set(porta_program *program, const char *name, const v
         for (size_t i = 0; i < count; i++) wide[i] = porta_f16_to_f32(half[i]);
         upload = wide;
     }
-    return program->backend->buffer_upload(program->buffers[buffer], 0, upload,
-                                           count * PORTA_PLAN_ELEMENT_BYTES);
+    const porta_plan_buffer *planned = &program->plan->buffers[buffer];
+    if (!planned->packing.panel_cols)
+        return program->backend->buffer_upload(program->buffers[buffer], 0, upload,
+                                               count * PORTA_PLAN_ELEMENT_BYTES);
+    float *packed = malloc(planned->bytes);
+    if (!packed) return porta_error(context_of(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+    pack_panels(&planned->packing, upload, packed, false);
+    status = program->backend->buffer_upload(program->buffers[buffer], 0, packed, planned->bytes);
+    free(packed);
+    return status;
 }
 
 porta_status porta_program_get(porta_program *program, const char *name, void *data, size_t bytes)
@@ -276,12 +300,23 @@ porta_status porta_program_get(porta_program *program, const char *name, void *d
                            "porta_program_get: data is NULL");
     const porta_tensor *tensor = &program->graph->tensors[t];
     size_t count = bytes / porta_dtype_size(tensor->dtype);
-    if (tensor->dtype != PORTA_F16)
+    const porta_plan_buffer *planned = &program->plan->buffers[buffer];
+    if (tensor->dtype != PORTA_F16 && !planned->packing.panel_cols)
         return program->backend->buffer_download(program->buffers[buffer], 0, data, bytes);
-    float *wide = program->staging;
-    status = program->backend->buffer_download(program->buffers[buffer], 0, wide,
-                                               count * PORTA_PLAN_ELEMENT_BYTES);
-    if (status != PORTA_OK) return status;
+    float *wide = tensor->dtype == PORTA_F16 ? program->staging : data;
+    if (planned->packing.panel_cols) {
+        float *packed = malloc(planned->bytes);
+        if (!packed)
+            return porta_error(context_of(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+        status = program->backend->buffer_download(program->buffers[buffer], 0, packed,
+                                                   planned->bytes);
+        if (status == PORTA_OK) pack_panels(&planned->packing, wide, packed, true);
+        free(packed);
+    } else {
+        status = program->backend->buffer_download(program->buffers[buffer], 0, wide,
+                                                   count * PORTA_PLAN_ELEMENT_BYTES);
+    }
+    if (status != PORTA_OK || tensor->dtype != PORTA_F16) return status;
     uint16_t *half = data;
     for (size_t i = 0; i < count; i++) half[i] = porta_f32_to_f16(wide[i]);
     return PORTA_OK;

@@ -52,6 +52,8 @@ extern const porta_kernel_source porta_kernel_kv_append;
 
 /* Matmul, convolution, norm and softmax families (graphs/lower/matmul.c, graphs/lower/norm.c). */
 extern const porta_kernel_source porta_kernel_gemm;
+extern const porta_kernel_source porta_kernel_gemm_panel;
+extern const porta_kernel_source porta_kernel_gemm_pack;
 extern const porta_kernel_source porta_kernel_conv1d;
 extern const porta_kernel_source porta_kernel_norm_rows;
 

@@ -15,10 +15,19 @@
  *   AS_FLOAT(u) BITS_OF_FLOAT(f)  reinterpreting a 32-bit word as a float and back
  *   NEG_INF               negative infinity (GLSL has no infinity literal)
  *   vec4_t VEC4(x, y, z, w)  a 4-float vector and its constructor
+ *   vec16_t VEC16_ZERO    16 floats (GLSL: a mat4, column q holding floats 4q..4q+3; OpenCL
+ *                         C: float16), usable as a buffer's element type (64-byte stride)
+ *   FMA16(acc, s, v)      acc += s * v for a float s and vec16_t v, as fused multiply-adds
+ *   V16_QUARTER(v, q)     floats 4q..4q+3 of v as a vec4_t (q a literal 0..3)
+ *   readwrite             the access of a buffer a kernel both reads and writes
  *   INLINE                before helper functions
  * The build defines PORTA_GLSL for Vulkan (GLSL 450 compiled by glslc); OpenCL C 1.2 otherwise. */
 
 #ifdef PORTA_GLSL
+
+/* names the buffer declarations use */
+#define vec16_t mat4
+#define readwrite
 
 #define BUF_DECL_(slot, type, name, access) \
     layout(std430, set = 0, binding = slot) access buffer Buffer_##name { type name[]; };
@@ -49,6 +58,11 @@ layout(local_size_x_id = 100, local_size_y_id = 101, local_size_z_id = 102) in;
 #define BITS_OF_FLOAT(f) floatBitsToUint(f)
 #define vec4_t vec4
 #define VEC4(x, y, z, w) vec4(x, y, z, w)
+#define VEC16_ZERO mat4(0.0)
+#define FMA16(acc, s, v) \
+    acc[0] = fma(vec4(s), (v)[0], acc[0]); acc[1] = fma(vec4(s), (v)[1], acc[1]); \
+    acc[2] = fma(vec4(s), (v)[2], acc[2]); acc[3] = fma(vec4(s), (v)[3], acc[3]);
+#define V16_QUARTER(v, q) ((v)[q])
 #define INLINE
 #define KERNEL_BEGIN(name) void main() {
 #define KERNEL_END }
@@ -76,6 +90,15 @@ layout(local_size_x_id = 100, local_size_y_id = 101, local_size_z_id = 102) in;
 #define BITS_OF_FLOAT(f) as_uint(f)
 #define vec4_t float4
 #define VEC4(x, y, z, w) ((float4)(x, y, z, w))
+#define vec16_t float16
+#define VEC16_ZERO ((float16)(0.0f))
+#define FMA16(acc, s, v) acc = mad((float16)(s), (v), acc);
+#define V16_QUARTER(v, q) V16_Q##q(v)
+#define V16_Q0(v) ((v).s0123)
+#define V16_Q1(v) ((v).s4567)
+#define V16_Q2(v) ((v).s89ab)
+#define V16_Q3(v) ((v).scdef)
+#define readwrite
 #define INLINE inline
 #define KERNEL_BEGIN(name) \
     __kernel void name(KERNEL_BUFFERS(BUF_PARAM_) KERNEL_PARAMS(PARAM_ARG_) const uint porta_pad_) \

@@ -217,6 +217,10 @@ static void test_program_values_and_weights(void **state)
         double back[5];
         porta_reference_unpack(PORTA_F16, bias, 5, back);
         for (int i = 0; i < 5; i++) assert_true(back[i] == values->data[b][i]);
+        /* and the weight, which the CPU devices' gemm holds in panels of 16 columns */
+        float wback[20];
+        RT_CHECK(context, porta_program_get(program, "w", wback, sizeof wback));
+        for (int i = 0; i < 20; i++) assert_true(wback[i] == (float)values->data[w][i]);
         porta_program_destroy(program);
     }
     porta_weights_close(weights);

@@ -138,7 +138,7 @@ static int new_store(porta_lower *lower, bool arena, int buffer, uint64_t bytes)
 static int add_buffer(porta_plan *plan, porta_plan_buffer_kind kind, porta_tensor_id tensor,
                       uint64_t bytes)
 {
-    plan->buffers[plan->n_buffers] = (porta_plan_buffer){kind, tensor, bytes};
+    plan->buffers[plan->n_buffers] = (porta_plan_buffer){kind, tensor, bytes, {0}};
     plan->tensor_buffer_of[tensor] = plan->n_buffers;
     return plan->n_buffers++;
 }
@@ -175,6 +175,30 @@ bool porta_lower_view(porta_lower *lower, const porta_node *node, porta_tensor_i
                                               tensor_bytes(lower, out)};
     lower->is_view[out] = true;
     return true;
+}
+
+porta_lower_ref porta_lower_pack_weight(porta_lower *lower, const porta_node *node, int slot,
+                                        const porta_plan_packing *packing)
+{
+    const porta_graph *graph = lower->graph;
+    porta_tensor_id t = node->operands[slot];
+    porta_lower_ref refused = {-1, 0, 0};
+    if (t < 0 || graph->tensors[t].kind != PORTA_TENSOR_WEIGHT || graph->tensors[t].is_output)
+        return refused;
+    int uses = 0;
+    for (int i = 0; i < graph->n_nodes; i++)
+        for (int o = 0; o < graph->nodes[i].n_operands; o++)
+            uses += graph->nodes[i].operands[o] == t;
+    porta_lower_ref at = lower->tensor_at[t];
+    int buffer = lower->stores[at.store].buffer;
+    if (uses != 1 || lower->plan->buffers[buffer].packing.panel_cols) return refused;
+    uint64_t panels = (packing->n_cols + packing->panel_cols - 1) / packing->panel_cols;
+    uint64_t bytes = panels * packing->panel_cols * packing->k_rows * PORTA_PLAN_ELEMENT_BYTES;
+    lower->plan->buffers[buffer].packing = *packing;
+    lower->plan->buffers[buffer].bytes = bytes;
+    lower->stores[at.store].bytes = bytes;
+    lower->tensor_at[t] = (porta_lower_ref){at.store, 0, bytes};
+    return lower->tensor_at[t];
 }
 
 porta_lower_ref porta_lower_scratch(porta_lower *lower, uint64_t bytes)
@@ -530,7 +554,7 @@ porta_status porta_plan_create(const porta_graph *graph, const porta_plan_limits
         lower.tensor_at[t] = (porta_lower_ref){-1, 0, 0};
         plan->tensor_buffer_of[t] = -1;
     }
-    plan->buffers[0] = (porta_plan_buffer){PORTA_PLAN_ARENA, -1, 0};
+    plan->buffers[0] = (porta_plan_buffer){PORTA_PLAN_ARENA, -1, 0, {0}};
     plan->n_buffers = 1;
 
     porta_status status = lower_nodes(&lower);

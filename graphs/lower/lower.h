@@ -32,6 +32,11 @@ porta_lower_ref porta_lower_result(porta_lower *lower, const porta_node *node);
  * device's binding alignment; the rule then copies. */
 bool porta_lower_view(porta_lower *lower, const porta_node *node, porta_tensor_id of,
                       uint64_t offset);
+/* Asks that weight operand `slot` of `node` be laid out as `packing` says when it is set, and
+ * returns its (packed) range. Granted only when that operand is a weight used nowhere else in
+ * the graph; otherwise returns a range with store -1 and the rule reads the weight as it is. */
+porta_lower_ref porta_lower_pack_weight(porta_lower *lower, const porta_node *node, int slot,
+                                        const porta_plan_packing *packing);
 /* Arena space that lives only across the steps that bind it. */
 porta_lower_ref porta_lower_scratch(porta_lower *lower, uint64_t bytes);
 /* The sub-range [offset, offset + bytes) of a range. */
@@ -93,6 +98,9 @@ typedef struct porta_lower_gemm {
     uint32_t b_batch[2], b_k, b_n;
     uint32_t out_batch[2], out_m;   /* out's n stride is 1 */
     float alpha;
+    /* The node's operand slot that holds b, when b may be a weight that the gemm lays out for
+     * itself once, when it is set (porta_lower_pack_weight); 0: none (slot 0 is never b). */
+    int b_weight_slot;
 } porta_lower_gemm;
 
 porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,

@@ -3,6 +3,8 @@
 #include "graphs/lower/lower.h"
 #include "graphs/ops.h"
 
+#include <string.h>
+
 /* Each invocation of gemm.k and conv1d.k computes a TILE x TILE block of its result. */
 #define TILE 4u
 /* Invocations per work-group of the tiled kernels: enough for a CPU driver to vectorize across
@@ -15,9 +17,38 @@ typedef struct gemm_params {
     uint32_t a_off, a_b0, a_b1, a_m, a_k;
     uint32_t b_off, b_b0, b_b1, b_k, b_n;
     uint32_t out_off, out_b0, out_b1, out_m;
-    uint32_t bias_off, has_bias;
+    uint32_t bias_off, has_bias, accumulate;
     float alpha;
 } gemm_params;
+
+typedef struct panel_params {
+    uint32_t m, n, k, batch1, batch_base;
+    uint32_t a_off, a_b0, a_b1, a_m;
+    uint32_t bp_off, bp_b0, bp_b1, panel_stride;
+    uint32_t out_off, out_b0, out_b1, out_m;
+    uint32_t bias_off, has_bias, accumulate;
+    float alpha;
+} panel_params;
+
+typedef struct pack_params {
+    uint32_t n, k_rows, panels, batch1, batch_base;
+    uint32_t b_off, b_b0, b_b1, b_k, b_n, row_width;
+} pack_params;
+
+/* The gemm's variants (shaders/gemm.k, shaders/gemm_panel.k): any strides in 4x4 tiles, or B in
+ * panels of 16 columns with a block of rows per invocation, the fast one on the CPU drivers. */
+enum { GEMM_TILE4, GEMM_PANELS, GEMM_VARIANTS };
+static const char *const gemm_variant_names[GEMM_VARIANTS] = {"tile4", "panels"};
+/* Rows per invocation of the panels: 6 rows of 16 columns keep 12 AVX2 registers of sums where
+ * an invocation's vectors are SIMD (PoCL); where invocations are lanes (llvmpipe) 8 rows share
+ * each load of B best (the most the kernel has). */
+#define PANEL_ROWS_VECTORS 6u
+#define PANEL_ROWS_LANES 8u
+/* Packing B on the device costs K x N per run: worth it from this many rows of a on. */
+#define PACK_MIN_ROWS 16u
+/* llvmpipe (lavapipe, rusticl) ends an invocation's loops after 65535 iterations in all, silently
+ * (docs/design.md); both kernels loop K/4 + 3 times, so K is split into steps of at most this. */
+#define K_PER_STEP 240000u
 
 /* A binding of `ref` whose offset is rounded down to the device's alignment; *elements gets the
  * distance in elements, which the kernel adds to its indices. */
@@ -67,6 +98,153 @@ static bool reaches_inside(const porta_lower_gemm *g, uint32_t off, const uint32
     return last < bytes / PORTA_PLAN_ELEMENT_BYTES;
 }
 
+/* Emits `step` once per range of at most MAX_GROUPS batches (grid z), setting the batch base
+ * through *batch_base, which points into step's parameters. */
+static porta_status emit_batches(porta_lower *lower, const porta_node *node, uint64_t batches,
+                                 porta_lower_step *step, uint32_t *batch_base)
+{
+    for (uint64_t base = 0; base < batches; base += MAX_GROUPS) {
+        *batch_base = (uint32_t)base;
+        step->groups[2] = (uint32_t)(batches - base < MAX_GROUPS ? batches - base : MAX_GROUPS);
+        porta_status status = porta_lower_emit(lower, node, step);
+        if (status != PORTA_OK) return status;
+    }
+    return PORTA_OK;
+}
+
+static porta_status too_many_groups(porta_lower *lower, const porta_node *node,
+                                    const porta_lower_gemm *g)
+{
+    return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
+                            "a %u x %u product needs more than %u work-groups a dimension", g->m,
+                            g->n, MAX_GROUPS);
+}
+
+/* The 4x4 tiles of gemm.k, any strides, one step per range of K_PER_STEP. */
+static porta_status emit_tile4(porta_lower *lower, const porta_node *node,
+                               const porta_lower_gemm *g, const porta_lower_ref bindings[4],
+                               gemm_params p)
+{
+    porta_lower_step step = porta_lower_step_init(&porta_kernel_gemm, 1, 1, 1);
+    step.n_bindings = 4;
+    memcpy(step.bindings, bindings, 4 * sizeof *bindings);
+    step.config.n_constants = 3;
+    step.config.constants[0] = g->k == 1 || g->a_k == 1;
+    step.config.constants[1] = g->n == 1 || g->b_n == 1;
+    step.config.constants[2] = !step.config.constants[1] && (g->k == 1 || g->b_k == 1);
+    tile_grid(lower, porta_lower_groups(g->n, TILE), porta_lower_groups(g->m, TILE), &step);
+    if (step.groups[0] > MAX_GROUPS || step.groups[1] > MAX_GROUPS)
+        return too_many_groups(lower, node, g);
+    step.params = &p;
+    step.param_bytes = sizeof p;
+    uint32_t a_off = p.a_off, b_off = p.b_off;
+    bool bias = p.has_bias;
+    for (uint32_t k0 = 0; k0 < g->k; k0 += K_PER_STEP) {
+        p.k = g->k - k0 < K_PER_STEP ? g->k - k0 : K_PER_STEP;
+        p.a_off = a_off + k0 * g->a_k;
+        p.b_off = b_off + k0 * g->b_k;
+        p.accumulate = k0 > 0;
+        p.has_bias = bias && k0 == 0;
+        porta_status status = emit_batches(lower, node, (uint64_t)g->batch[0] * g->batch[1],
+                                           &step, &p.batch_base);
+        if (status != PORTA_OK) return status;
+    }
+    return PORTA_OK;
+}
+
+/* B in panels for gemm_panel.k: the weight itself, packed when it is set, when lowering grants
+ * that; else a gemm_pack.k step into scratch (one batch when B broadcasts over every batch). */
+static porta_status panels_of_b(porta_lower *lower, const porta_node *node,
+                                const porta_lower_gemm *g, porta_lower_ref *out,
+                                uint32_t batch_stride[2])
+{
+    uint32_t panels = porta_lower_groups(g->n, PORTA_PLAN_PANEL_COLS);
+    uint64_t panel_floats = (uint64_t)g->k * PORTA_PLAN_PANEL_COLS;
+    bool broadcast = g->b_batch[0] == 0 && g->b_batch[1] == 0;
+    batch_stride[0] = batch_stride[1] = 0;
+    if (broadcast && g->b_weight_slot > 0) {
+        porta_plan_packing packing = {PORTA_PLAN_PANEL_COLS, g->k, g->n, g->b_k, g->b_n};
+        *out = porta_lower_pack_weight(lower, node, g->b_weight_slot, &packing);
+        if (out->store >= 0) return PORTA_OK;
+    }
+    uint64_t batches = broadcast ? 1 : (uint64_t)g->batch[0] * g->batch[1];
+    uint64_t floats = batches * panels * panel_floats;
+    if (floats > UINT32_MAX)
+        return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
+                                "gemm: b packed in panels would have 2^32 elements or more");
+    *out = porta_lower_scratch(lower, floats * PORTA_PLAN_ELEMENT_BYTES);
+    if (!broadcast) {
+        batch_stride[1] = (uint32_t)(panels * g->k);        /* in vec16 units */
+        batch_stride[0] = g->batch[1] * batch_stride[1];
+    }
+    pack_params p = {
+        .n = g->n, .k_rows = g->k, .panels = panels, .batch1 = broadcast ? 1 : g->batch[1],
+        .b_b0 = broadcast ? 0 : g->b_batch[0], .b_b1 = broadcast ? 0 : g->b_batch[1],
+        .b_k = g->b_k, .b_n = g->b_n,
+    };
+    porta_lower_step step = porta_lower_step_init(&porta_kernel_gemm_pack, 1, 1, 1);
+    step.n_bindings = 2;
+    step.bindings[0] = aligned_binding(lower, g->b, &p.b_off);
+    step.bindings[1] = *out;
+    uint64_t elements = (uint64_t)panels * PORTA_PLAN_PANEL_COLS * g->k;
+    uint32_t width = 64;
+    while (width > porta_lower_limits(lower)->max_workgroup_size) width >>= 1;
+    uint64_t row_groups = (elements + width - 1) / width;
+    if (row_groups > 4096) row_groups = 4096;
+    p.row_width = (uint32_t)row_groups * width;
+    step.config.local_size[0] = width;
+    step.groups[0] = (uint32_t)row_groups;
+    step.groups[1] = (uint32_t)((elements + p.row_width - 1) / p.row_width);
+    step.params = &p;
+    step.param_bytes = sizeof p;
+    return emit_batches(lower, node, batches, &step, &p.batch_base);
+}
+
+/* gemm_panel.k, one step per range of K_PER_STEP. */
+static porta_status emit_panels(porta_lower *lower, const porta_node *node,
+                                const porta_lower_gemm *g, const porta_lower_ref bindings[4],
+                                const gemm_params *gp)
+{
+    porta_lower_ref bp;
+    uint32_t bp_batch[2];
+    porta_status status = panels_of_b(lower, node, g, &bp, bp_batch);
+    if (status != PORTA_OK) return status;
+    panel_params p = {
+        .m = g->m, .n = g->n, .batch1 = g->batch[1],
+        .a_b0 = g->a_batch[0], .a_b1 = g->a_batch[1], .a_m = g->a_m,
+        .bp_b0 = bp_batch[0], .bp_b1 = bp_batch[1], .panel_stride = g->k,
+        .out_off = gp->out_off, .out_b0 = g->out_batch[0], .out_b1 = g->out_batch[1],
+        .out_m = g->out_m, .bias_off = gp->bias_off, .alpha = g->alpha,
+    };
+    porta_lower_step step = porta_lower_step_init(&porta_kernel_gemm_panel, 1, 1, 1);
+    step.n_bindings = 4;
+    step.bindings[0] = bindings[0];
+    step.bindings[1] = bp;
+    step.bindings[2] = bindings[2];
+    step.bindings[3] = bindings[3];
+    uint32_t panels = porta_lower_groups(g->n, PORTA_PLAN_PANEL_COLS);
+    uint32_t rows = porta_lower_limits(lower)->kind == PORTA_PLAN_CPU_LANES ? PANEL_ROWS_LANES
+                                                                             : PANEL_ROWS_VECTORS;
+    step.config.n_constants = 1;
+    step.config.constants[0] = (int32_t)rows;
+    tile_grid(lower, panels, porta_lower_groups(g->m, rows), &step);
+    if (step.groups[0] > MAX_GROUPS || step.groups[1] > MAX_GROUPS)
+        return too_many_groups(lower, node, g);
+    step.params = &p;
+    step.param_bytes = sizeof p;
+    for (uint32_t k0 = 0; k0 < g->k; k0 += K_PER_STEP) {
+        p.k = g->k - k0 < K_PER_STEP ? g->k - k0 : K_PER_STEP;
+        p.a_off = gp->a_off + k0;           /* the panel kernels read a with unit k stride */
+        p.bp_off = k0;
+        p.accumulate = k0 > 0;
+        p.has_bias = gp->has_bias && k0 == 0;
+        status = emit_batches(lower, node, (uint64_t)g->batch[0] * g->batch[1], &step,
+                              &p.batch_base);
+        if (status != PORTA_OK) return status;
+    }
+    return PORTA_OK;
+}
+
 porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,
                                    const porta_lower_gemm *gemm)
 {
@@ -82,46 +260,34 @@ porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,
         .out_b0 = g->out_batch[0], .out_b1 = g->out_batch[1], .out_m = g->out_m,
         .has_bias = g->bias.bytes != 0, .alpha = g->alpha,
     };
-    porta_lower_step step = porta_lower_step_init(&porta_kernel_gemm, 1, 1, 1);
-    step.n_bindings = 4;
-    step.bindings[0] = aligned_binding(lower, g->a, &p.a_off);
-    step.bindings[1] = aligned_binding(lower, g->b, &p.b_off);
-    step.bindings[2] = aligned_binding(lower, p.has_bias ? g->bias : g->a, &p.bias_off);
-    step.bindings[3] = aligned_binding(lower, g->out, &p.out_off);
+    porta_lower_ref bindings[4];
+    bindings[0] = aligned_binding(lower, g->a, &p.a_off);
+    bindings[1] = aligned_binding(lower, g->b, &p.b_off);
+    bindings[2] = aligned_binding(lower, p.has_bias ? g->bias : g->a, &p.bias_off);
+    bindings[3] = aligned_binding(lower, g->out, &p.out_off);
     const char *outside = NULL;
-    if (!reaches_inside(g, p.a_off, g->a_batch, g->m, g->a_m, g->k, g->a_k, step.bindings[0].bytes))
+    if (!reaches_inside(g, p.a_off, g->a_batch, g->m, g->a_m, g->k, g->a_k, bindings[0].bytes))
         outside = "a";
     else if (!reaches_inside(g, p.b_off, g->b_batch, g->k, g->b_k, g->n, g->b_n,
-                             step.bindings[1].bytes))
+                             bindings[1].bytes))
         outside = "b";
-    else if (p.has_bias && (uint64_t)p.bias_off + g->n > step.bindings[2].bytes / 4)
+    else if (p.has_bias && (uint64_t)p.bias_off + g->n > bindings[2].bytes / 4)
         outside = "bias";
     else if (!reaches_inside(g, p.out_off, g->out_batch, g->m, g->out_m, g->n, 1,
-                             step.bindings[3].bytes))
+                             bindings[3].bytes))
         outside = "out";
     if (outside)
         return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL,
                                 "gemm: operand %s's strides reach past its storage", outside);
-    step.config.n_constants = 3;
-    step.config.constants[0] = g->k == 1 || g->a_k == 1;
-    step.config.constants[1] = g->n == 1 || g->b_n == 1;
-    step.config.constants[2] = !step.config.constants[1] && (g->k == 1 || g->b_k == 1);
-    tile_grid(lower, porta_lower_groups(g->n, TILE), porta_lower_groups(g->m, TILE), &step);
-    if (step.groups[0] > MAX_GROUPS || step.groups[1] > MAX_GROUPS)
-        return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
-                                "a %u x %u product needs more than %u work-groups a dimension",
-                                g->m, g->n, MAX_GROUPS);
-    step.params = &p;
-    step.param_bytes = sizeof p;
-    /* batches past the 65535 groups of one dimension go in further steps */
-    uint64_t batches = (uint64_t)g->batch[0] * g->batch[1];
-    for (uint64_t base = 0; base < batches; base += MAX_GROUPS) {
-        p.batch_base = (uint32_t)base;
-        step.groups[2] = (uint32_t)(batches - base < MAX_GROUPS ? batches - base : MAX_GROUPS);
-        porta_status status = porta_lower_emit(lower, node, &step);
-        if (status != PORTA_OK) return status;
-    }
-    return PORTA_OK;
+    porta_plan_device_kind kind = porta_lower_limits(lower)->kind;
+    /* GPUs keep the 4x4 tiles until a shared-memory variant is measured on one */
+    int chosen = kind == PORTA_PLAN_GPU ? GEMM_TILE4 : GEMM_PANELS;
+    bool weight_b = g->b_weight_slot > 0 && g->b_batch[0] == 0 && g->b_batch[1] == 0;
+    if (!weight_b && g->m < PACK_MIN_ROWS) chosen = GEMM_TILE4;
+    int variant = porta_lower_variant(lower, "gemm", gemm_variant_names, GEMM_VARIANTS, chosen);
+    if (g->a_k != 1 && g->k != 1) variant = GEMM_TILE4;   /* the panels read a along k */
+    if (variant == GEMM_TILE4) return emit_tile4(lower, node, g, bindings, p);
+    return emit_panels(lower, node, g, bindings, &p);
 }
 
 /* Kernels index with 32-bit integers: every operand and the result must have fewer elements. */
@@ -167,6 +333,7 @@ porta_status porta_lower_matmul(porta_lower *lower, const porta_node *node)
         .k = k,
         .a_k = 1,
         .alpha = 1.0f,
+        .b_weight_slot = 1,
     };
     if (node->op == PORTA_OP_LINEAR) {
         /* x [..., IN] as [rows, IN]; w [OUT, IN] is b transposed */

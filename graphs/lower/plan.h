@@ -54,10 +54,22 @@ typedef enum porta_plan_buffer_kind {
     PORTA_PLAN_OUTPUT,
 } porta_plan_buffer_kind;
 
+/* A weight laid out for the gemm when it is set, since a weight is constant across runs
+ * (graphs/lower/matmul.c). Element (k, n) of the weight seen as a matrix B [k_rows, n_cols] is
+ * element k * k_stride + n * n_stride of the tensor; the buffer holds ceil(n_cols / 16) panels,
+ * each k_rows rows of 16 columns, columns past n_cols zero: float ((n / 16) * k_rows + k) * 16 +
+ * n % 16. panel_cols 0: the tensor as it is. */
+#define PORTA_PLAN_PANEL_COLS 16u
+typedef struct porta_plan_packing {
+    uint32_t panel_cols;
+    uint32_t k_rows, n_cols, k_stride, n_stride;
+} porta_plan_packing;
+
 typedef struct porta_plan_buffer {
     porta_plan_buffer_kind kind;
     porta_tensor_id tensor;         /* inputs, weights, outputs; -1 for the arena */
     uint64_t bytes;
+    porta_plan_packing packing;     /* weights only */
 } porta_plan_buffer;
 
 /* A byte range of a plan buffer. */

@@ -36,6 +36,10 @@ void porta_plan_format(const porta_plan *plan, porta_strbuf *out)
         porta_strbuf_append(out, "  b%-3d %-6s %-24s ", b, buffer_kind_name(buffer->kind),
                             buffer->tensor >= 0 ? graph->tensors[buffer->tensor].name : "");
         format_bytes(out, buffer->bytes);
+        if (buffer->packing.panel_cols)
+            porta_strbuf_append(out, "  packed: %u x %u in panels of %u columns",
+                                buffer->packing.k_rows, buffer->packing.n_cols,
+                                buffer->packing.panel_cols);
         porta_strbuf_append(out, "\n");
     }
     porta_strbuf_append(out, "steps:\n");

@@ -4,7 +4,17 @@
  * examples' shapes (encoder projection, decoding step, SNAIL blocks) and f16. */
 #include "conformance.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+
+/* Small integers, different along k, so that a product with K past llvmpipe's loop budget sums
+ * exactly in f32 (|partial sums| < 2^24) and a step that reads the wrong range of k shows. */
+static bool fill_small_integers(const char *tensor, double *data, int64_t count)
+{
+    (void)tensor;
+    for (int64_t i = 0; i < count; i++) data[i] = (double)(i % 7) - 3.0;
+    return true;
+}
 
 const conformance_case conformance_cases_matmul[] = {
     /* matmul */
@@ -64,6 +74,29 @@ const conformance_case conformance_cases_matmul[] = {
     {"linear",
      "graph linear_f16\ninput x : f16[5, 33]\nweight w : f16[18, 33]\nweight b : f16[18]\n"
      "y = linear(x, w, b)\noutput y\n", NULL},
+
+    /* the panels of the fast gemm: rows and columns that are not multiples of its blocks (6 or
+     * 8 rows by 16 columns), a weight packed when it is set (linear's [out, in] and matmul's
+     * [k, n]), a weight used twice (packed on the device instead), K past llvmpipe's loop
+     * budget of 65535 iterations (split into accumulating steps) */
+    {"matmul",
+     "graph matmul_panels\ninput a : f32[2, 37, 29]\ninput b : f32[2, 29, 45]\ny = matmul(a, b)\n"
+     "output y\n", NULL},
+    {"matmul",
+     "graph matmul_weight_b\ninput a : f32[19, 40]\nweight b : f32[40, 33]\ny = matmul(a, b)\n"
+     "output y\n", NULL},
+    {"matmul",
+     "graph matmul_long_k\ninput a : f32[17, 300001]\ninput b : f32[300001, 3]\n"
+     "y = matmul(a, b)\noutput y\n", fill_small_integers},
+    {"linear",
+     "graph linear_panels\ninput x : f32[23, 70]\nweight w : f32[50, 70]\nweight b : f32[50]\n"
+     "y = linear(x, w, b)\noutput y\n", NULL},
+    {"linear",
+     "graph linear_tied\ninput x : f32[20, 24]\nweight w : f32[17, 24]\ny1 = linear(x, w)\n"
+     "y = matmul(y1, w)\noutput y\n", NULL},
+    {"linear",
+     "graph linear_long_k\ninput x : f32[2, 300001]\nweight w : f32[5, 300001]\n"
+     "weight b : f32[5]\ny = linear(x, w, b)\noutput y\n", fill_small_integers},
 
     /* causal_conv1d */
     {"causal_conv1d",

@@ -11,7 +11,13 @@ typedef struct op_variants {
     const char *const *forced;
 } op_variants;
 
+static const char *const gemm[] = {"gemm=tile4", "gemm=panels", NULL};
+
 static const op_variants table[] = {
+    {"matmul", gemm},
+    {"linear", gemm},
+    {"luong_attention", gemm},
+    {"additive_attention", gemm},
     {NULL, NULL},
 };
 
