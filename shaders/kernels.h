@@ -59,6 +59,7 @@ extern const porta_kernel_source porta_kernel_norm_rows;
 
 /* Attention families (graphs/lower/attention.c). */
 extern const porta_kernel_source porta_kernel_attention;
+extern const porta_kernel_source porta_kernel_attention_flash;
 extern const porta_kernel_source porta_kernel_attention_combine;
 
 #endif

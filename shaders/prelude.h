@@ -40,6 +40,7 @@ layout(push_constant) uniform Params { KERNEL_PARAMS(PARAM_DECL_) uint porta_pad
 #define CONST_DECL_(id, name) layout(constant_id = id) const int name = 1;
 KERNEL_CONSTANTS(CONST_DECL_)
 
+#define vec4_t vec4   /* before the shared arrays, which may hold vectors */
 #define SHARED_DECL_(type, name, count) shared type name[count];
 KERNEL_SHARED(SHARED_DECL_)
 
@@ -56,7 +57,6 @@ layout(local_size_x_id = 100, local_size_y_id = 101, local_size_z_id = 102) in;
 #define U32(x) uint(x)
 #define AS_FLOAT(u) uintBitsToFloat(u)
 #define BITS_OF_FLOAT(f) floatBitsToUint(f)
-#define vec4_t vec4
 #define VEC4(x, y, z, w) vec4(x, y, z, w)
 #define VEC16_ZERO mat4(0.0)
 #define FMA16(acc, s, v) \

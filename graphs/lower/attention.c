@@ -1,8 +1,12 @@
 /* Lowering of the attention family: sdpa, attention, additive_attention, luong_attention.
  *
- * Every op ends in the one attention kernel (shaders/attention.k): an online softmax over the keys,
- * one invocation per query row and chunk of value features, reading q, k, v, the mask and the
- * result through element strides, so no layout is ever copied. sdpa and attention differ only in
+ * Every op ends in an attention kernel with an online softmax over the keys, reading q, k, v, the
+ * mask and the result through element strides, so no layout is ever copied: the blocked kernel
+ * (shaders/attention_flash.k: a work-group per block of query rows of one key/value head, key
+ * tiles in shared memory, 4-float vectors along the features; variants flash64 for GPUs and
+ * flash16 for PoCL), or the per-row kernel (shaders/attention.k, variant rows: one invocation per
+ * query row and chunk of features), which llvmpipe gets (as fast there as the blocked one so far)
+ * and every head dim past 128 needs. sdpa and attention differ only in
  * those strides. Luong's dot score is that kernel with one head and the node's scale; its general
  * score first projects q by W (q W, through porta_lower_emit_gemm) into scratch. Bahdanau's
  * additive score projects q and the keys the same way, and the kernel's additive mode sums
@@ -27,6 +31,30 @@
  * 65535 iterations (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS), silently: one invocation's keys are
  * bounded so that the kernel's loops stay under this budget. */
 #define LOOP_BUDGET 60000
+
+/* The blocked kernel: at most FLASH_MAX_VECS 4-float vectors of a query row and of its output
+ * chunk (its Q and O lists); splitting the keys of a decoding step until about this many
+ * work-groups run. */
+#define FLASH_MAX_VECS 32
+#define SPLIT_GROUPS_CPU 32
+#define SPLIT_GROUPS_GPU 256
+
+/* The kernel variants ("attention=NAME" in PORTA_VARIANTS): the blocked kernel in one shape per
+ * kind of device, and the per-row kernel. A block has at most `rows` rows (fewer when a key/value
+ * head has fewer query rows, down to min_rows) and reads `tile` keys at a time (fewer when shared
+ * memory is short). */
+typedef struct flash_shape {
+    uint32_t rows, min_rows, tile;
+} flash_shape;
+
+enum { VARIANT_FLASH_GPU, VARIANT_FLASH_CPU_VECTORS, VARIANT_FLASH_CPU_LANES, VARIANT_ROWS,
+       N_VARIANTS };
+static const char *const variant_names[N_VARIANTS] = {"flash64", "flash16", "flash8", "rows"};
+static const flash_shape flash_shapes[VARIANT_ROWS] = {
+    [VARIANT_FLASH_GPU] = {64, 32, 32},
+    [VARIANT_FLASH_CPU_VECTORS] = {16, 1, 32},
+    [VARIANT_FLASH_CPU_LANES] = {8, 8, 32},
+};
 
 enum { MASK_NONE = 0, MASK_FLOAT = 1, MASK_INT = 2 };
 enum { SCORE_DOT = 0, SCORE_ADDITIVE = 1 };
@@ -135,10 +163,105 @@ static uint32_t keys_per_invocation(uint32_t head_dim, int score)
     return (uint32_t)(LOOP_BUDGET / per_step) * KEYS_PER_STEP;
 }
 
-static porta_status emit_core(porta_lower *lower, const porta_node *node, const attention_core *c)
+/* The kernel's parameters for a launch, its mask bound to mask_f or mask_i. */
+static attention_params params_of(porta_lower *lower, const attention_core *c, uint64_t rows,
+                                  uint32_t splits, uint32_t split_len, porta_lower_ref *mask_f,
+                                  porta_lower_ref *mask_i)
+{
+    const porta_graph *graph = porta_lower_graph(lower);
+    attention_params p = {
+        .rows = (uint32_t)rows, .q_len = c->q_len, .kv_len = c->kv_len, .heads = c->heads,
+        .group = c->heads / c->kv_heads, .head_dim = c->head_dim, .v_dim = c->v_dim,
+        .q_sb = c->q_at.batch, .q_sh = c->q_at.head, .q_ss = c->q_at.row,
+        .k_sb = c->k_at.batch, .k_sh = c->k_at.head, .k_ss = c->k_at.row,
+        .v_sb = c->v_at.batch, .v_sh = c->v_at.head, .v_ss = c->v_at.row,
+        .o_sb = c->out_at.batch, .o_sh = c->out_at.head, .o_ss = c->out_at.row,
+        .scale = c->scale, .causal = c->causal, .splits = splits,
+        .split_len = split_len, .additive = c->score == SCORE_ADDITIVE,
+    };
+    *mask_f = c->q;   /* unused slots bind any valid range */
+    *mask_i = c->q;
+    if (c->mask >= 0) {
+        const porta_tensor *mask = &graph->tensors[c->mask];
+        uint32_t s[4];
+        mask_strides(&mask->shape, c->mask_rank, s);
+        p.m_sb = s[0];
+        p.m_sh = s[1];
+        p.m_ss = s[2];
+        p.m_sj = s[3];
+        p.mask_kind = mask->dtype == PORTA_I32 ? MASK_INT : MASK_FLOAT;
+        if (p.mask_kind == MASK_INT)
+            *mask_i = porta_lower_tensor(lower, c->mask);
+        else
+            *mask_f = porta_lower_tensor(lower, c->mask);
+    }
+    return p;
+}
+
+/* The attention step (kernel `kernel`, configured) over `layers` grid layers of z, then the
+ * combine step when the keys are split. */
+static porta_status emit_attention(porta_lower *lower, const porta_node *node,
+                                   const attention_core *c, porta_lower_step *step,
+                                   uint64_t items, uint32_t wg, uint64_t rows, uint32_t splits,
+                                   uint32_t split_len, uint64_t layers)
+{
+    porta_lower_ref mask_f, mask_i;
+    attention_params p = params_of(lower, c, rows, splits, split_len, &mask_f, &mask_i);
+    porta_lower_ref part = c->out;
+    if (splits > 1)
+        part = porta_lower_scratch(lower, (uint64_t)splits * rows * (c->v_dim + 2u) *
+                                              PORTA_PLAN_ELEMENT_BYTES);
+    step->n_bindings = 7;
+    step->bindings[0] = c->q;
+    step->bindings[1] = c->k;
+    step->bindings[2] = c->v;
+    step->bindings[3] = mask_f;
+    step->bindings[4] = mask_i;
+    step->bindings[5] = c->score == SCORE_ADDITIVE ? c->w : c->q;
+    step->bindings[6] = part;
+    step->params = &p;
+    step->param_bytes = sizeof p;
+    /* The combine step loops twice over the splits, and the records' indices are uints. */
+    if (!spread_groups(items, wg, step->groups) || layers > 65535 || 2 * splits > LOOP_BUDGET ||
+        (uint64_t)splits * rows * (c->v_dim + 2u) > UINT32_MAX)
+        return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
+                                "%llu query rows over %u keys of %u value features are too many "
+                                "for one dispatch", (unsigned long long)rows, c->kv_len, c->v_dim);
+    step->groups[2] = (uint32_t)layers;
+    porta_status status = porta_lower_emit(lower, node, step);
+    if (status != PORTA_OK || splits == 1) return status;
+    uint32_t combine_wg = WORKGROUP;
+    while (combine_wg > porta_lower_limits(lower)->max_workgroup_size) combine_wg >>= 1;
+    return emit_combine(lower, node, c, &p, part, combine_wg);
+}
+
+/* Splits of at most `most_keys` keys (a multiple of `unit`) each, more when fewer than `want`
+ * work-groups (`groups` without splitting) would run and the keys are many. */
+static void split_keys(uint32_t kv_len, uint32_t most_keys, uint32_t unit, uint64_t groups,
+                       uint64_t want, uint32_t *splits_out, uint32_t *split_len_out)
+{
+    uint64_t splits = (kv_len + most_keys - 1) / most_keys;
+    if (groups < want && kv_len >= 2 * SPLIT_MIN_KEYS) {
+        uint64_t more = (want + groups - 1) / groups;
+        uint64_t most = kv_len / SPLIT_MIN_KEYS;
+        more = more < most ? more : most;
+        if (more > splits) splits = more;
+    }
+    uint32_t split_len = kv_len;
+    if (splits > 1) {
+        split_len = (uint32_t)((kv_len + splits - 1) / splits);
+        split_len = (split_len + unit - 1) / unit * unit;
+        if (split_len > most_keys) split_len = most_keys;
+        splits = (kv_len + split_len - 1) / split_len;
+    }
+    *splits_out = splits < 1 ? 1 : (uint32_t)splits;
+    *split_len_out = split_len;
+}
+
+/* The per-row kernel (attention.k): one invocation per query row and chunk of features. */
+static porta_status emit_rows(porta_lower *lower, const porta_node *node, const attention_core *c)
 {
     const porta_plan_limits *limits = porta_lower_limits(lower);
-    const porta_graph *graph = porta_lower_graph(lower);
     uint32_t wg = WORKGROUP;
     while (wg > limits->max_workgroup_size) wg >>= 1;
     /* a power of two, so that few variants of the kernel are built */
@@ -151,79 +274,72 @@ static porta_status emit_core(porta_lower *lower, const porta_node *node, const 
         return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
                                 "a head dim of %u is too large for the attention kernel",
                                 c->head_dim);
-
     /* Split the keys when one invocation may not stream them all, and when few rows meet many
      * keys (decoding), so that more invocations share the work; the splits are merged after. */
-    uint64_t splits = (c->kv_len + most_keys - 1) / most_keys;
-    if (rows * chunks < SPLIT_ITEMS && c->kv_len >= 2 * SPLIT_MIN_KEYS) {
-        uint64_t want = (SPLIT_ITEMS + rows * chunks - 1) / (rows * chunks);
-        uint64_t most = c->kv_len / SPLIT_MIN_KEYS;
-        want = want < most ? want : most;
-        if (want > splits) splits = want;
-    }
-    uint32_t split_len = c->kv_len;
-    if (splits > 1) {
-        split_len = (uint32_t)((c->kv_len + splits - 1) / splits);
-        split_len = (split_len + KEYS_PER_STEP - 1) / KEYS_PER_STEP * KEYS_PER_STEP;
-        if (split_len > most_keys) split_len = most_keys;
-        splits = (c->kv_len + split_len - 1) / split_len;
-    }
-
-    attention_params p = {
-        .rows = (uint32_t)rows, .q_len = c->q_len, .kv_len = c->kv_len, .heads = c->heads,
-        .group = c->heads / c->kv_heads, .head_dim = c->head_dim, .v_dim = c->v_dim,
-        .q_sb = c->q_at.batch, .q_sh = c->q_at.head, .q_ss = c->q_at.row,
-        .k_sb = c->k_at.batch, .k_sh = c->k_at.head, .k_ss = c->k_at.row,
-        .v_sb = c->v_at.batch, .v_sh = c->v_at.head, .v_ss = c->v_at.row,
-        .o_sb = c->out_at.batch, .o_sh = c->out_at.head, .o_ss = c->out_at.row,
-        .scale = c->scale, .causal = c->causal, .splits = (uint32_t)splits,
-        .split_len = split_len, .additive = c->score == SCORE_ADDITIVE,
-    };
-    porta_lower_ref mask_f = c->q, mask_i = c->q;   /* unused slots bind any valid range */
-    if (c->mask >= 0) {
-        const porta_tensor *mask = &graph->tensors[c->mask];
-        uint32_t s[4];
-        mask_strides(&mask->shape, c->mask_rank, s);
-        p.m_sb = s[0];
-        p.m_sh = s[1];
-        p.m_ss = s[2];
-        p.m_sj = s[3];
-        p.mask_kind = mask->dtype == PORTA_I32 ? MASK_INT : MASK_FLOAT;
-        if (p.mask_kind == MASK_INT)
-            mask_i = porta_lower_tensor(lower, c->mask);
-        else
-            mask_f = porta_lower_tensor(lower, c->mask);
-    }
-
-    porta_lower_ref part = c->out;
-    if (splits > 1)
-        part = porta_lower_scratch(lower, (uint64_t)splits * rows * (c->v_dim + 2u) *
-                                              PORTA_PLAN_ELEMENT_BYTES);
+    uint32_t splits, split_len;
+    split_keys(c->kv_len, most_keys, KEYS_PER_STEP, rows * chunks, SPLIT_ITEMS, &splits,
+               &split_len);
     porta_lower_step step = porta_lower_step_init(&porta_kernel_attention, wg, 1, 1);
     step.config.n_constants = 1;
     step.config.constants[0] = (int32_t)chunk;
-    step.n_bindings = 7;
-    step.bindings[0] = c->q;
-    step.bindings[1] = c->k;
-    step.bindings[2] = c->v;
-    step.bindings[3] = mask_f;
-    step.bindings[4] = mask_i;
-    step.bindings[5] = c->score == SCORE_ADDITIVE ? c->w : c->q;
-    step.bindings[6] = part;
-    step.params = &p;
-    step.param_bytes = sizeof p;
-    /* x and y: query rows; z: chunks and splits. The combine step loops twice over the splits,
-     * and the records' indices are uints. */
-    uint64_t layers = chunks * splits;
-    if (!spread_groups(rows, wg, step.groups) || layers > 65535 || 2 * splits > LOOP_BUDGET ||
-        splits * rows * (c->v_dim + 2u) > UINT32_MAX)
-        return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
-                                "%llu query rows over %u keys of %u value features are too many "
-                                "for one dispatch", (unsigned long long)rows, c->kv_len, c->v_dim);
-    step.groups[2] = (uint32_t)layers;
-    porta_status status = porta_lower_emit(lower, node, &step);
-    if (status != PORTA_OK || splits == 1) return status;
-    return emit_combine(lower, node, c, &p, part, wg);
+    /* x and y: query rows; z: chunks and splits */
+    return emit_attention(lower, node, c, &step, rows, wg, rows, splits, split_len,
+                          (uint64_t)chunks * splits);
+}
+
+/* Whether the blocked kernel holds a query row: at most FLASH_MAX_VECS vectors of 4 features. */
+static bool flash_fits(const attention_core *c)
+{
+    return c->head_dim <= 4 * FLASH_MAX_VECS;
+}
+
+/* The blocked kernel (attention_flash.k) in one of its shapes: blocks of query rows sharing one
+ * key/value head, tiles of keys in shared memory. */
+static porta_status emit_flash(porta_lower *lower, const porta_node *node, const attention_core *c,
+                               const flash_shape *shape)
+{
+    const porta_plan_limits *limits = porta_lower_limits(lower);
+    uint32_t qv4 = (c->head_dim + 3) / 4;
+    uint32_t ov4 = (c->v_dim + 3) / 4;
+    if (ov4 > FLASH_MAX_VECS) ov4 = FLASH_MAX_VECS;
+    uint32_t chunks = (c->v_dim + 4 * ov4 - 1) / (4 * ov4);
+    /* rows of a block: those reading one key/value head, at most the shape's, a power of two */
+    uint32_t group = c->heads / c->kv_heads;
+    uint64_t per = (uint64_t)group * c->q_len;
+    uint32_t rows_wg = shape->rows;
+    while (rows_wg > limits->max_workgroup_size) rows_wg >>= 1;
+    while (rows_wg > shape->min_rows && rows_wg / 2 >= per) rows_wg >>= 1;
+    uint32_t tile = shape->tile;
+    while (tile > 4 && (uint64_t)tile * (qv4 + ov4) * 16 > limits->shared_memory_bytes) tile /= 2;
+    uint64_t blocks = (uint64_t)c->batch * c->kv_heads * ((per + rows_wg - 1) / rows_wg);
+    uint64_t rows = (uint64_t)c->batch * c->heads * c->q_len;
+    /* loop iterations per tile of one invocation: the tile loop, the loads, the key steps */
+    uint64_t per_tile = 1 + (tile * qv4 + rows_wg - 1) / rows_wg +
+                        (tile * ov4 + rows_wg - 1) / rows_wg + tile / 4;
+    uint32_t most_keys = (uint32_t)(LOOP_BUDGET / per_tile) * tile;
+    uint64_t want = limits->kind == PORTA_PLAN_GPU ? SPLIT_GROUPS_GPU : SPLIT_GROUPS_CPU;
+    uint32_t splits, split_len;
+    split_keys(c->kv_len, most_keys, tile, blocks * chunks, want, &splits, &split_len);
+    porta_lower_step step = porta_lower_step_init(&porta_kernel_attention_flash, rows_wg, 1, 1);
+    step.config.n_constants = 4;
+    step.config.constants[0] = (int32_t)rows_wg;
+    step.config.constants[1] = (int32_t)tile;
+    step.config.constants[2] = (int32_t)qv4;
+    step.config.constants[3] = (int32_t)ov4;
+    /* x and y: blocks; z: chunks and splits */
+    return emit_attention(lower, node, c, &step, blocks * rows_wg, rows_wg, rows, splits,
+                          split_len, (uint64_t)chunks * splits);
+}
+
+static porta_status emit_core(porta_lower *lower, const porta_node *node, const attention_core *c)
+{
+    const porta_plan_limits *limits = porta_lower_limits(lower);
+    int chosen = limits->kind == PORTA_PLAN_CPU_VECTORS ? VARIANT_FLASH_CPU_VECTORS
+                 : limits->kind == PORTA_PLAN_CPU_LANES ? VARIANT_ROWS
+                                                        : VARIANT_FLASH_GPU;
+    int variant = porta_lower_variant(lower, "attention", variant_names, N_VARIANTS, chosen);
+    if (variant == VARIANT_ROWS || !flash_fits(c)) return emit_rows(lower, node, c);
+    return emit_flash(lower, node, c, &flash_shapes[variant]);
 }
 
 /* The common part of a node's description: sizes, its result and its optional mask. */
