@@ -106,6 +106,33 @@ typedef struct porta_lower_gemm {
 porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,
                                    const porta_lower_gemm *gemm);
 
+/* One step of the norm family over the rows of the last axis (shaders/norm_rows.k), emitted by
+ * norm.c for softmax, layernorm and rmsnorm and open to any rule that needs a row norm: x and y
+ * are [rows, cols] (y may take x's storage); softmax reads scale, causal and the optional mask
+ * (mask.bytes 0: none) with x seen as [d0, d1, d2, cols] and the mask's element strides against
+ * it (0 where it broadcasts); layernorm and rmsnorm read gamma [cols], eps and, for layernorm,
+ * the optional beta (beta.bytes 0: none). The kernel's variant (family "norm": rows, strips,
+ * lanes) and shape are chosen here from the row width and the device. */
+typedef enum porta_lower_norm_op {
+    PORTA_LOWER_SOFTMAX = 0,
+    PORTA_LOWER_LAYERNORM = 1,
+    PORTA_LOWER_RMSNORM = 2,
+} porta_lower_norm_op;
+
+typedef struct porta_lower_norm_step {
+    porta_lower_norm_op op;
+    porta_lower_ref x, y;
+    porta_lower_ref mask, gamma, beta;
+    bool mask_i32;
+    uint32_t rows, cols;
+    float scale, eps;
+    bool causal;
+    uint32_t d1, d2, mask_strides[4];
+} porta_lower_norm_step;
+
+porta_status porta_lower_emit_norm(porta_lower *lower, const porta_node *node,
+                                   const porta_lower_norm_step *norm);
+
 /* ---- rules (one per op; docs/ops.md is the math) -------------------------------------------- */
 typedef porta_status (*porta_lower_rule)(porta_lower *lower, const porta_node *node);
 
