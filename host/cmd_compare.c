@@ -3,6 +3,8 @@
  * table of devices x graphs with the median time and the largest error: the vendor comparison.
  * Exits 1 when any run fails or any output is outside its tolerance. */
 #include "host/commands.h"
+#include "host/devices.h"
+#include "host/json_file.h"
 #include "host/run_device.h"
 
 #include <cjson/cJSON.h>
@@ -68,12 +70,7 @@ static void write_json(const char *path, char graphs[][128], int n_graphs,
             }
             cJSON_AddItemToArray(runs, run);
         }
-    char *text = cJSON_Print(root);
-    FILE *f = text ? fopen(path, "w") : NULL;
-    if (!f || fputs(text, f) < 0 || fputc('\n', f) < 0)
-        fprintf(stderr, "porta compare: cannot write '%s'\n", path);
-    if (f) fclose(f);
-    free(text);
+    host_write_json("porta compare", path, root);
     cJSON_Delete(root);
 }
 
@@ -198,29 +195,8 @@ int porta_cmd_compare(int argc, char **argv)
     }
     porta_device_desc devices[MAX_DEVICES];
     int n_devices = 0;
-    if (porta_device_list(context, devices, MAX_DEVICES, &n_devices)) n_devices = 0;
-    if (n_devices > MAX_DEVICES) n_devices = MAX_DEVICES;
-    if (n_selectors) {
-        /* the named devices, in the order given */
-        porta_device_desc chosen[MAX_DEVICES];
-        int n_chosen = 0;
-        for (int s = 0; s < n_selectors; s++) {
-            porta_device *device;
-            if (porta_device_open(context, selectors[s], &device)) {
-                fprintf(stderr, "porta compare: --device '%s': %s\n", selectors[s],
-                        porta_last_error(context));
-                porta_context_destroy(context);
-                return 1;
-            }
-            chosen[n_chosen++] = *porta_device_info(device);
-            porta_device_close(device);
-        }
-        memcpy(devices, chosen, sizeof chosen[0] * (size_t)n_chosen);
-        n_devices = n_chosen;
-    }
-    if (!n_devices) {
-        fprintf(stderr, "porta compare: no OpenCL or Vulkan device found\n%s",
-                porta_device_absent(context));
+    if (host_select_devices(context, "porta compare", selectors, n_selectors, devices, MAX_DEVICES,
+                            &n_devices)) {
         porta_context_destroy(context);
         return 1;
     }

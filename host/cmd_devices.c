@@ -1,5 +1,6 @@
 /* `porta devices [--json]`: every device of every API, and a line for each absent API. */
 #include "host/commands.h"
+#include "host/devices.h"
 #include "porta.h"
 
 #include <cjson/cJSON.h>
@@ -63,22 +64,7 @@ static char *to_json(const porta_device_desc *descs, int count, const char *abse
     cJSON *devices = cJSON_AddArrayToObject(root, "devices");
     for (int i = 0; i < count; i++) {
         const porta_device_desc *d = &descs[i];
-        cJSON *entry = cJSON_CreateObject();
-        cJSON_AddStringToObject(entry, "id", d->id);
-        cJSON_AddStringToObject(entry, "backend", d->backend);
-        cJSON_AddNumberToObject(entry, "index", d->index);
-        cJSON_AddStringToObject(entry, "vendor", d->vendor);
-        cJSON_AddStringToObject(entry, "name", d->name);
-        cJSON_AddStringToObject(entry, "type", porta_device_type_name(d->type));
-        cJSON_AddStringToObject(entry, "driver_version", d->driver_version);
-        cJSON_AddStringToObject(entry, "api_version", d->api_version);
-        cJSON_AddNumberToObject(entry, "memory_bytes", (double)d->memory_bytes);
-        cJSON_AddNumberToObject(entry, "max_workgroup_size", d->max_workgroup_size);
-        cJSON_AddNumberToObject(entry, "shared_memory_bytes", (double)d->shared_memory_bytes);
-        cJSON_AddNumberToObject(entry, "subgroup_size", d->subgroup_size);
-        cJSON_AddBoolToObject(entry, "fp16", d->fp16);
-        cJSON_AddBoolToObject(entry, "timestamps", d->timestamps);
-        cJSON_AddNumberToObject(entry, "max_buffer_bytes", (double)d->max_buffer_bytes);
+        cJSON *entry = host_device_json(d);
         cJSON_AddItemToArray(devices, entry);
     }
     cJSON *missing = cJSON_AddArrayToObject(root, "absent");

@@ -1,24 +1,11 @@
 /* `porta run --device D`: the graph as a program on one device. */
 #include "host/run_device.h"
+#include "host/stats.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static int fail(porta_context *context, const char *what)
 {
@@ -26,8 +13,8 @@ static int fail(porta_context *context, const char *what)
     return 1;
 }
 
-static int set_all(porta_context *context, porta_graph *graph, porta_program *program,
-                   const porta_reference_values *inputs, void *host)
+int run_device_set_inputs(porta_context *context, const porta_graph *graph,
+                          porta_program *program, const porta_reference_values *inputs, void *host)
 {
     for (porta_tensor_id id = 0; id < porta_graph_tensor_count(graph); id++) {
         porta_tensor_info info;
@@ -41,8 +28,8 @@ static int set_all(porta_context *context, porta_graph *graph, porta_program *pr
     return 0;
 }
 
-static int get_outputs(porta_context *context, porta_graph *graph, porta_program *program,
-                       porta_reference_values *outputs, void *host)
+int run_device_get_outputs(porta_context *context, const porta_graph *graph,
+                           porta_program *program, porta_reference_values *outputs, void *host)
 {
     for (porta_tensor_id id = 0; id < porta_graph_tensor_count(graph); id++) {
         porta_tensor_info info;
@@ -56,16 +43,29 @@ static int get_outputs(porta_context *context, porta_graph *graph, porta_program
     return 0;
 }
 
-static int print_profile(porta_context *context, porta_program *program)
+porta_status run_device_profile(porta_program *program, porta_step_time **out_times,
+                                int *out_count)
 {
     int count = 0;
-    if (porta_program_profile(program, NULL, 0, &count)) return fail(context, "--profile: ");
-    porta_step_time *times = calloc((size_t)count + 1, sizeof *times);
-    if (!times) return fail(context, "out of memory");
-    if (porta_program_profile(program, times, count, &count)) {
+    *out_times = NULL;
+    porta_status s = porta_program_profile(program, NULL, 0, &count);
+    porta_step_time *times = s ? NULL : calloc((size_t)count + 1, sizeof *times);
+    if (!s && !times) s = PORTA_ERROR_OUT_OF_MEMORY;
+    if (!s) s = porta_program_profile(program, times, count, &count);
+    if (s) {
         free(times);
-        return fail(context, "--profile: ");
+        return s;
     }
+    *out_times = times;
+    *out_count = count;
+    return PORTA_OK;
+}
+
+static int print_profile(porta_context *context, porta_program *program)
+{
+    porta_step_time *times;
+    int count;
+    if (run_device_profile(program, &times, &count)) return fail(context, "--profile: ");
     double total = 0;
     for (int i = 0; i < count; i++) total += times[i].ns;
     printf("profile (device timestamps, last run):\n");
@@ -76,6 +76,13 @@ static int print_profile(porta_context *context, porta_program *program)
     printf("  %4s  %-20s %-18s %-24s %10.1f\n", "", "total", "", "", total * 1e-3);
     free(times);
     return 0;
+}
+
+void run_device_tolerance(porta_dtype dtype, double *abs_tol, double *rel_tol)
+{
+    bool half = dtype == PORTA_F16;
+    *abs_tol = half ? RUN_CHECK_ABS_F16 : RUN_CHECK_ABS_F32;
+    *rel_tol = half ? RUN_CHECK_REL_F16 : RUN_CHECK_REL_F32;
 }
 
 /* Prints one line per output (with print); returns 2 when one is outside its tolerance. */
@@ -89,9 +96,8 @@ static int check_outputs(porta_graph *graph, const porta_reference_values *refer
         porta_tensor_info info;
         porta_graph_tensor_info(graph, id, &info);
         if (!info.is_output) continue;
-        bool half = info.dtype == PORTA_F16;
-        double abs_tol = half ? RUN_CHECK_ABS_F16 : RUN_CHECK_ABS_F32;
-        double rel_tol = half ? RUN_CHECK_REL_F16 : RUN_CHECK_REL_F32;
+        double abs_tol, rel_tol;
+        run_device_tolerance(info.dtype, &abs_tol, &rel_tol);
         porta_comparison cmp;
         porta_reference_compare(outputs->data[id], reference->data[id], reference->count[id],
                                 abs_tol, rel_tol, &cmp);
@@ -136,33 +142,30 @@ int run_on_device(porta_context *context, porta_graph *graph, const run_device_o
         if (inputs->count[id] > largest) largest = inputs->count[id];
     void *host = malloc((size_t)largest * 4);
     int rc = host ? 0 : fail(context, "out of memory");
-    double start = now_ms();
+    double start = host_now_ms();
     if (!rc && porta_program_create(device, graph, options->profile ? PORTA_PROGRAM_PROFILE : 0,
                                     &program))
         rc = fail(context, "");
-    double compiled = now_ms();
-    if (!rc) rc = set_all(context, graph, program, inputs, host);
-    double first = now_ms();
+    double compiled = host_now_ms();
+    if (!rc) rc = run_device_set_inputs(context, graph, program, inputs, host);
+    double first = host_now_ms();
     if (!rc && porta_program_run(program)) rc = fail(context, "");
-    double first_done = now_ms();
+    double first_done = host_now_ms();
     int repeat = options->repeat;
     times = calloc((size_t)repeat + 1, sizeof *times);
     if (!rc && !times) rc = fail(context, "out of memory");
     for (int i = 0; i < repeat && !rc; i++) {
-        double t0 = now_ms();
+        double t0 = host_now_ms();
         if (porta_program_run(program)) rc = fail(context, "");
-        times[i] = now_ms() - t0;
+        times[i] = host_now_ms() - t0;
     }
-    if (!rc) rc = get_outputs(context, graph, program, outputs, host);
+    if (!rc) rc = run_device_get_outputs(context, graph, program, outputs, host);
     if (!rc) {
         porta_program_memory(program, &result->arena_peak, &result->intermediates);
         result->compile_ms = compiled - start;
         result->first_ms = first_done - first;
         result->median_ms = result->first_ms;
-        if (repeat) {
-            qsort(times, (size_t)repeat, sizeof *times, compare_doubles);
-            result->median_ms = times[repeat / 2];
-        }
+        if (repeat) result->median_ms = host_stats_of(times, repeat).median;
     }
     if (!rc && print) {
         printf("device %s (%s): compile %.1f ms, first run %.3f ms", desc->id, desc->name,

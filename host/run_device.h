@@ -16,6 +16,9 @@
 #define RUN_CHECK_ABS_F16 1e-2
 #define RUN_CHECK_REL_F16 1e-2
 
+/* The tolerance above for an output of `dtype`. */
+void run_device_tolerance(porta_dtype dtype, double *abs_tol, double *rel_tol);
+
 typedef struct run_device_options {
     const char *device;
     bool check, profile;
@@ -40,5 +43,18 @@ typedef struct run_device_result {
 int run_on_device(porta_context *context, porta_graph *graph, const run_device_options *options,
                   const porta_reference_values *inputs, porta_reference_values *outputs,
                   bool print, run_device_result *result);
+
+/* Sets every input and weight of `program` from `inputs`, packed to its dtype through `host`
+ * (room for the largest of them, 4 bytes an element). */
+int run_device_set_inputs(porta_context *context, const porta_graph *graph,
+                          porta_program *program, const porta_reference_values *inputs, void *host);
+/* Reads every output of `program` into `outputs` through `host`. Both return 0, or print the
+ * context's message and return 1. */
+int run_device_get_outputs(porta_context *context, const porta_graph *graph,
+                           porta_program *program, porta_reference_values *outputs, void *host);
+/* The per-step device times of the program's last run (PORTA_PROGRAM_PROFILE): a calloc'd array
+ * the caller frees, and its length. */
+porta_status run_device_profile(porta_program *program, porta_step_time **out_times,
+                                int *out_count);
 
 #endif
