@@ -48,6 +48,8 @@ static uint32_t ceil_div(uint32_t a, uint32_t b) { return a / b + (a % b != 0); 
 static int chosen_variant(const porta_plan_limits *limits, uint32_t rows)
 {
     if (limits->kind == PORTA_PLAN_GPU) return VARIANT_LANES;
+    /* llvmpipe: strips measured 2-3x faster than one invocation per row on lavapipe */
+    if (limits->kind == PORTA_PLAN_CPU_LANES) return VARIANT_STRIPS;
     return rows >= CPU_INVOCATIONS ? VARIANT_ROWS : VARIANT_STRIPS;
 }
 

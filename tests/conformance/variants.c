@@ -13,11 +13,22 @@ typedef struct op_variants {
 
 static const char *const gemm[] = {"gemm=tile4", "gemm=panels", NULL};
 
+static const char *const norm[] = {"norm=rows", "norm=strips", "norm=lanes", NULL};
+/* flash16 and flash8 differ only in constants from flash64; the per-row kernel is the other */
+static const char *const attention[] = {"attention=flash64", "attention=rows", NULL};
+static const char *const gemm_and_attention[] = {
+    "gemm=tile4,attention=flash64", "gemm=panels,attention=rows", NULL};
+
 static const op_variants table[] = {
     {"matmul", gemm},
     {"linear", gemm},
-    {"luong_attention", gemm},
-    {"additive_attention", gemm},
+    {"luong_attention", gemm_and_attention},
+    {"additive_attention", gemm_and_attention},
+    {"sdpa", attention},
+    {"attention", attention},
+    {"softmax", norm},
+    {"layernorm", norm},
+    {"rmsnorm", norm},
     {NULL, NULL},
 };
 
