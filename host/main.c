@@ -13,7 +13,7 @@ static const porta_command commands[] = {
     {"compare", "run graphs on every device, checked; one table of time and error",
      porta_cmd_compare},
     {"devices", "list OpenCL and Vulkan devices and their limits", porta_cmd_devices},
-    {"bench", "measure dispatch overhead per device", porta_cmd_bench},
+    {"bench", "op suites on every device: time, GFLOP/s, GB/s, error", porta_cmd_bench},
 };
 
 static int usage(FILE *out)

@@ -1,0 +1,74 @@
+/* `porta bench`: op suites measured on devices. A case is a small graph (generated .pg text or an
+ * example file); each runs on every selected device, timed by wall clock and by device timestamps,
+ * and its outputs are checked against the CPU reference. */
+#ifndef PORTA_HOST_BENCH_H
+#define PORTA_HOST_BENCH_H
+
+#include "host/stats.h"
+#include "porta.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* One benchmark case. The reference runs on `check_text` when it is set: a smaller graph with
+ * the same input names whose inputs are leading slices of the case's and whose outputs are the
+ * leading slices of the case's outputs (fewer rows or heads), so a large case is checked on a
+ * sample of its rows instead of its whole result. */
+typedef struct bench_case {
+    const char *suite;
+    char name[96];
+    char *text;             /* .pg text; NULL for an example file */
+    char *check_text;       /* NULL: the reference runs the case itself */
+    char path[1024];        /* the example file, when text is NULL */
+} bench_case;
+
+/* Every case of the suite `suite` ("matmul", "attention", "softmax", "layernorm", "examples"),
+ * appended to a growing array. `examples_dir` holds the example graphs. Returns 0, or 1 after a
+ * message on stderr (out of memory, an unreadable examples folder). */
+int bench_suite_cases(const char *suite, const char *examples_dir, bench_case **cases, int *count);
+void bench_cases_free(bench_case *cases, int count);
+
+typedef struct bench_options {
+    int repeat;             /* timed runs at most */
+    double budget_ms;       /* stop timing a case after this long, once it has one timed run */
+    uint64_t seed;
+} bench_options;
+
+/* What a case measured on one device. */
+typedef struct bench_measure {
+    int status;             /* 0 ok, 1 failed (message), 2 outside tolerance */
+    char message[512];
+    int repetitions;
+    double compile_ms, first_ms;
+    host_stats wall_ms;
+    bool has_device_time;
+    host_stats device_ms;   /* the sum of the steps' device timestamps, per run */
+    uint64_t flops, bytes;  /* of every node, from the op table */
+    double max_abs, max_rel;
+    int64_t checked, elements;   /* output elements checked against the reference, of all */
+} bench_measure;
+
+/* The case's graph, its inputs filled from the seed and, for the check, the reference's outputs.
+ * Prepared once per case and shared by every device. */
+typedef struct bench_prepared bench_prepared;
+
+int bench_prepare(porta_context *context, const bench_case *bcase, uint64_t seed,
+                  bench_prepared **out, char *message, size_t message_size);
+void bench_prepared_free(bench_prepared *prepared);
+
+/* Runs a prepared case on an open device. */
+void bench_measure_case(porta_context *context, porta_device *device,
+                        const bench_prepared *prepared, const bench_options *options,
+                        bench_measure *out);
+
+/* `porta bench dispatch` on one device: microseconds per dispatch of a chain of `count` tiny
+ * dependent dispatches, submitted and waited one at a time (each_us) and recorded once and
+ * submitted whole (recorded_us), one value per repetition (reps <= 32). */
+typedef struct bench_dispatch_result {
+    int reps;
+    double each_us[32], recorded_us[32];
+} bench_dispatch_result;
+
+porta_status bench_dispatch(porta_device *device, int count, int reps, bench_dispatch_result *out);
+
+#endif
