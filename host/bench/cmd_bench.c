@@ -43,10 +43,11 @@ static int usage(FILE *out)
             "its timed runs pass S seconds (default 3). Prints the device time (the sum of the\n"
             "steps' timestamps) min, median and max, the wall time, GFLOP/s and GB/s from the op\n"
             "table's counts, and the largest error against the CPU reference (on leading rows\n"
-            "or heads of the largest cases). --filter keeps the cases whose name holds TEXT;\n"
-            "--list prints the cases and runs nothing. dispatch: microseconds per dispatch of a\n"
-            "chain of --count (default 1000) tiny dependent dispatches. Exits 1 when a case fails\n"
-            "or an output is outside its tolerance.\n");
+            "or heads of the largest cases). --filter keeps the cases whose name holds TEXT or\n"
+            "one of its comma-separated pieces; --list prints the cases and runs nothing.\n"
+            "dispatch: microseconds per dispatch of a chain of --count (default 1000) tiny\n"
+            "dependent dispatches. Exits 1 when a case fails or an output is outside its\n"
+            "tolerance.\n");
     return out == stdout ? 0 : 2;
 }
 
@@ -293,6 +294,19 @@ static cJSON *report_header(int argc, char **argv, const bench_args *a,
     return root;
 }
 
+/* Whether `name` holds one of the comma-separated pieces of `filter` (any name, without one). */
+static bool filter_keeps(const char *filter, const char *name)
+{
+    if (!filter) return true;
+    for (const char *piece = filter; *piece;) {
+        size_t length = strcspn(piece, ",");
+        for (const char *at = name; length && *at; at++)
+            if (!strncmp(at, piece, length)) return true;
+        piece += length + (piece[length] == ',');
+    }
+    return false;
+}
+
 /* Every case of the suites, filtered; dispatch has none (it is counted apart). */
 static int collect_cases(const bench_args *a, bench_case **out, int *out_count)
 {
@@ -306,7 +320,7 @@ static int collect_cases(const bench_args *a, bench_case **out, int *out_count)
         }
     int kept = 0;
     for (int i = 0; i < count; i++) {
-        if (!a->filter || strstr(cases[i].name, a->filter)) {
+        if (filter_keeps(a->filter, cases[i].name)) {
             cases[kept++] = cases[i];
             continue;
         }
@@ -334,7 +348,7 @@ int porta_cmd_bench(int argc, char **argv)
     bench_case *cases = NULL;
     int n_cases = 0;
     if (collect_cases(&a, &cases, &n_cases)) return 1;
-    bool dispatch = wants(&a, "dispatch") && (!a.filter || strstr("dispatch", a.filter));
+    bool dispatch = wants(&a, "dispatch") && filter_keeps(a.filter, "dispatch");
     if (a.list) {
         for (int i = 0; i < n_cases; i++) printf("%-10s %s\n", cases[i].suite, cases[i].name);
         if (dispatch) printf("%-10s %s\n", "dispatch", "dispatch");
