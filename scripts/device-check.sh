@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs porta's device suites (runtime, op conformance, programs), every example graph on every
-# device with its check, and the dispatch benchmark from an existing build on the devices of this
+# device with its check, and every `porta bench` suite from an existing build on the devices of this
 # machine (a GPU machine, typically), writing one log per step into OUT_DIR. It runs the test
 # binaries directly, so the build tree may have been made elsewhere.
 #   scripts/device-check.sh BUILD_DIR OUT_DIR
@@ -34,7 +34,8 @@ cat "$out/compare.log"
 step profile env PORTA_VULKAN_VALIDATION=0 "$build/host/porta" run "$root/graphs/examples/encoder_layer.pg" \
   --device vulkan:0 --profile --repeat 20 --quiet
 cat "$out/profile.log"
-# The benchmark without the validation layer, which would dominate dispatch times.
-step bench env PORTA_VULKAN_VALIDATION=0 "$build/host/porta" bench dispatch --json "$out/bench.json"
+# The benchmark suites without the validation layer, which would dominate dispatch times.
+step bench env PORTA_VULKAN_VALIDATION=0 "$build/host/porta" bench --examples "$root/graphs/examples" \
+  --json "$out/bench.json"
 cat "$out/bench.log"
 exit $failed
