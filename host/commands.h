@@ -19,5 +19,7 @@ int porta_cmd_devices(int argc, char **argv);
 /* porta compare GRAPH... [--device D ...] [--repeat N] [--seed N] [--json FILE] */
 int porta_cmd_compare(int argc, char **argv);
 int porta_cmd_bench(int argc, char **argv);
+/* porta tune [GRAPH...] [--suite S ...] [--device D ...] [--dry-run] */
+int porta_cmd_tune(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@ static const porta_command commands[] = {
      porta_cmd_compare},
     {"devices", "list OpenCL and Vulkan devices and their limits", porta_cmd_devices},
     {"bench", "op suites on every device: time, GFLOP/s, GB/s, error", porta_cmd_bench},
+    {"tune", "measure each kernel variant per device and shape; keep the fastest", porta_cmd_tune},
 };
 
 static int usage(FILE *out)

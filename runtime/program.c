@@ -6,6 +6,7 @@
 #include "graphs/ops.h"
 #include "graphs/lower/plan.h"
 #include "runtime/device.h"
+#include "runtime/tune.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,29 @@ static porta_status build(porta_program *program)
 porta_status porta_program_create(porta_device *device, const porta_graph *graph, uint32_t flags,
                                   porta_program **out_program)
 {
+    if (!device) return porta_program_create_tuned(device, graph, flags, NULL, out_program);
+    const char *use = getenv("PORTA_TUNE");
+    char *tuned = use && !strcmp(use, "off") ? NULL : porta_tune_load(device);
+    porta_status status = porta_program_create_tuned(device, graph, flags, tuned, out_program);
+    free(tuned);
+    return status;
+}
+
+const porta_plan_choice *porta_program_choices(const porta_program *program, int *out_count)
+{
+    *out_count = program->plan->n_choices;
+    return program->plan->choices;
+}
+
+int porta_program_step_choice(const porta_program *program, int step)
+{
+    return step >= 0 && step < program->plan->n_steps ? program->plan->steps[step].choice : -1;
+}
+
+porta_status porta_program_create_tuned(porta_device *device, const porta_graph *graph,
+                                        uint32_t flags, const char *tuned,
+                                        porta_program **out_program)
+{
     if (!out_program) return PORTA_ERROR_INVALID_ARGUMENT;
     *out_program = NULL;
     if (!device || !graph) return PORTA_ERROR_INVALID_ARGUMENT;
@@ -178,6 +202,7 @@ porta_status porta_program_create(porta_device *device, const porta_graph *graph
     program->graph = graph;
     program->profile = flags & PORTA_PROGRAM_PROFILE;
     porta_plan_limits limits = limits_of(caps);
+    limits.tuned = tuned;
     porta_status status = porta_plan_create(graph, &limits, &program->plan);
     if (status == PORTA_OK) status = build(program);
     if (status != PORTA_OK) {

@@ -160,8 +160,20 @@ done:
     return result;
 }
 
+static bool has_case(const char *op, const char *name)
+{
+    char want[80];
+    snprintf(want, sizeof want, "graph %s\n", name);
+    for (size_t f = 0; f < sizeof families / sizeof families[0]; f++)
+        for (const conformance_case *c = families[f]; c->op; c++)
+            if (!strcmp(c->op, op) && !strncmp(c->graph, want, strlen(want))) return true;
+    return false;
+}
+
 static void conformance_on(void **state, int index)
 {
+    const char *missing = conformance_variants_missing(has_case);
+    if (missing) fail_msg("variants.c lists case %s, which no case file has", missing);
     rt_devices *devices = *state;
     if (index >= devices->count) fail_msg("device %d was listed but did not open", index);
     porta_device *device = devices->devices[index];
@@ -172,7 +184,9 @@ static void conformance_on(void **state, int index)
         for (const conformance_case *c = families[f]; c->op; c++) {
             if (!selected(c->op)) continue;
             op_tally *tally = tally_of(tallies, &n_tallies, c->op);
-            const char *const *forced = conformance_variants_of(c->op);
+            char name[64];
+            sscanf(c->graph, "graph %63s", name);
+            const char *const *forced = conformance_variants_of(c->op, name);
             for (int v = 0; forced ? forced[v] != NULL : v == 0; v++) {
                 if (forced) setenv("PORTA_VARIANTS", forced[v], 1);
                 int result = run_case(devices->context, device, c);

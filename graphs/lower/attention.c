@@ -17,6 +17,7 @@
 #include "graphs/ops_rules.h"
 
 #include <math.h>
+#include <stdio.h>
 
 /* Output features per invocation (the kernel's FEATURES list), keys per step of its online
  * softmax (its KEY_STEP list), and its work-group size. */
@@ -337,8 +338,12 @@ static porta_status emit_core(porta_lower *lower, const porta_node *node, const 
     int chosen = limits->kind == PORTA_PLAN_CPU_VECTORS ? VARIANT_FLASH_CPU_VECTORS
                  : limits->kind == PORTA_PLAN_CPU_LANES ? VARIANT_ROWS
                                                         : VARIANT_FLASH_GPU;
-    int variant = porta_lower_variant(lower, "attention", variant_names, N_VARIANTS, chosen);
-    if (variant == VARIANT_ROWS || !flash_fits(c)) return emit_rows(lower, node, c);
+    char key[64];
+    snprintf(key, sizeof key, "q%u,k%u,d%u,h%u%s", c->q_len, c->kv_len, c->head_dim,
+             c->batch * c->heads, c->causal ? ",c" : "");
+    if (!flash_fits(c)) return emit_rows(lower, node, c);
+    int variant = porta_lower_variant(lower, "attention", key, variant_names, N_VARIANTS, chosen);
+    if (variant == VARIANT_ROWS) return emit_rows(lower, node, c);
     return emit_flash(lower, node, c, &flash_shapes[variant]);
 }
 

@@ -37,6 +37,7 @@ struct porta_lower {
     porta_lower_ref *tensor_at;    /* by tensor id; store -1 until placed */
     bool *is_view;
     bool failed_alloc;
+    int current_choice;            /* the node's latest variant decision; -1: none yet */
 };
 
 static const porta_lower_rule rules[PORTA_OP_COUNT] = {
@@ -84,24 +85,25 @@ porta_plan_limits porta_plan_default_limits(void)
     };
 }
 
-int porta_lower_variant(const porta_lower *lower, const char *family, const char *const *names,
-                        int n, int chosen)
+bool porta_lower_record_choice(porta_lower *lower, const porta_plan_choice *choice)
 {
-    const char *p = lower->limits.variants;
-    size_t family_length = strlen(family);
-    while (p && *p) {
-        size_t item = strcspn(p, ",");
-        const char *eq = memchr(p, '=', item);
-        if (eq && (size_t)(eq - p) == family_length && !strncmp(p, family, family_length)) {
-            size_t name_length = item - (size_t)(eq + 1 - p);
-            for (int i = 0; i < n; i++)
-                if (strlen(names[i]) == name_length && !strncmp(eq + 1, names[i], name_length))
-                    return i;
+    porta_plan *plan = lower->plan;
+    for (int i = 0; i < plan->n_choices; i++)
+        if (!strcmp(plan->choices[i].family, choice->family) &&
+            !strcmp(plan->choices[i].key, choice->key)) {
+            lower->current_choice = i;
+            return true;
         }
-        p += item;
-        if (*p == ',') p++;
+    porta_plan_choice *grown =
+        realloc(plan->choices, ((size_t)plan->n_choices + 1) * sizeof *grown);
+    if (!grown) {
+        lower->failed_alloc = true;
+        return false;
     }
-    return chosen;
+    plan->choices = grown;
+    lower->current_choice = plan->n_choices;
+    plan->choices[plan->n_choices++] = *choice;
+    return true;
 }
 
 const porta_graph *porta_lower_graph(const porta_lower *lower) { return lower->graph; }
@@ -297,6 +299,7 @@ porta_status porta_lower_emit(porta_lower *lower, const porta_node *node,
     pending_step *p = &lower->steps[lower->n_steps];
     memset(p, 0, sizeof *p);
     p->step.node = (int)(node - lower->graph->nodes);
+    p->step.choice = lower->current_choice;
     p->step.kernel = kernel;
     p->step.config = step->config;
     p->step.n_bindings = step->n_bindings;
@@ -505,6 +508,7 @@ static porta_status lower_nodes(porta_lower *lower)
     for (int k = 0; k < graph->n_nodes; k++) {
         const porta_node *node = &graph->nodes[graph->order[k]];
         porta_lower_rule rule = rules[node->op];
+        lower->current_choice = -1;
         porta_status status = rule(lower, node);
         if (status != PORTA_OK) return status;
         if (lower->failed_alloc)
@@ -534,7 +538,8 @@ porta_status porta_plan_create(const porta_graph *graph, const porta_plan_limits
     if (plan) {
         plan->graph = graph;
         plan->limits = *limits;
-        plan->limits.variants = NULL;   /* the caller's string is read only while lowering */
+        /* the caller's strings are read only while lowering */
+        plan->limits.variants = plan->limits.tuned = NULL;
         plan->buffers = calloc(n + 1, sizeof *plan->buffers);
         plan->tensor_at = calloc(n + 1, sizeof *plan->tensor_at);
         plan->tensor_buffer_of = malloc((n + 1) * sizeof *plan->tensor_buffer_of);
@@ -550,6 +555,7 @@ porta_status porta_plan_create(const porta_graph *graph, const porta_plan_limits
     }
     if (lower.limits.buffer_alignment < 16) lower.limits.buffer_alignment = 16;
     plan->limits = lower.limits;
+    plan->limits.variants = plan->limits.tuned = NULL;
     for (size_t t = 0; t < n; t++) {
         lower.tensor_at[t] = (porta_lower_ref){-1, 0, 0};
         plan->tensor_buffer_of[t] = -1;
@@ -599,6 +605,7 @@ void porta_plan_destroy(porta_plan *plan)
 {
     if (!plan) return;
     free(plan->steps);
+    free(plan->choices);
     free(plan->buffers);
     free(plan->tensor_at);
     free(plan->tensor_buffer_of);

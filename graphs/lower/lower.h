@@ -74,12 +74,16 @@ porta_status porta_lower_fail(porta_lower *lower, const porta_node *node, porta_
  * passes the 65535 groups every API allows: rules split work over y and z themselves. */
 uint32_t porta_lower_groups(uint64_t n, uint32_t per_group);
 
-/* The variant a rule uses for kernel family `family`, one of `names` (n of them): the one that
- * limits->variants forces for this family when it names one of `names`, else `chosen`, the
- * rule's own pick for the device. A forced name that is not among `names` is ignored, so one
- * override string can serve many graphs. */
-int porta_lower_variant(const porta_lower *lower, const char *family, const char *const *names,
-                        int n, int chosen);
+/* The variant a rule uses for kernel family `family` at the shape `key` (no spaces; the rule's
+ * own spelling, such as "m128,n1536,k384,b1,w"), one of `names` (n of them): the one that
+ * limits->variants forces for this family when it names one of `names`, else the one
+ * limits->tuned holds for (family, key), else `chosen`, the rule's own pick for the device. A
+ * name that is not among `names` is ignored, so one override string can serve many graphs.
+ * The decision is recorded in the plan's choices (graphs/lower/variants.c). */
+int porta_lower_variant(porta_lower *lower, const char *family, const char *key,
+                        const char *const *names, int n, int chosen);
+/* Records a decision in the plan; false when out of memory. */
+bool porta_lower_record_choice(porta_lower *lower, const porta_plan_choice *choice);
 
 /* Elements of a tensor (its shape's product). */
 int64_t porta_lower_elements(const porta_lower *lower, porta_tensor_id tensor);

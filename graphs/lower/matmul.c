@@ -3,6 +3,7 @@
 #include "graphs/lower/lower.h"
 #include "graphs/ops.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Each invocation of gemm.k and conv1d.k computes a TILE x TILE block of its result. */
@@ -284,8 +285,14 @@ porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,
     int chosen = kind == PORTA_PLAN_GPU ? GEMM_TILE4 : GEMM_PANELS;
     bool weight_b = g->b_weight_slot > 0 && g->b_batch[0] == 0 && g->b_batch[1] == 0;
     if (!weight_b && g->m < PACK_MIN_ROWS) chosen = GEMM_TILE4;
-    int variant = porta_lower_variant(lower, "gemm", gemm_variant_names, GEMM_VARIANTS, chosen);
-    if (g->a_k != 1 && g->k != 1) variant = GEMM_TILE4;   /* the panels read a along k */
+    int variant = GEMM_TILE4;
+    if (g->a_k == 1 || g->k == 1) {     /* the panels read a along k */
+        char key[64];
+        snprintf(key, sizeof key, "m%u,n%u,k%u,b%u%s", g->m, g->n, g->k,
+                 g->batch[0] * g->batch[1], weight_b ? ",w" : "");
+        variant = porta_lower_variant(lower, "gemm", key, gemm_variant_names, GEMM_VARIANTS,
+                                      chosen);
+    }
     if (variant == GEMM_TILE4) return emit_tile4(lower, node, g, bindings, p);
     return emit_panels(lower, node, g, bindings, &p);
 }

@@ -12,6 +12,8 @@
 #include "graphs/lower/lower.h"
 #include "graphs/ops.h"
 
+#include <stdio.h>
+
 enum { MASK_NONE = 0, MASK_FLOAT = 1, MASK_I32 = 2 };
 enum { VARIANT_ROWS, VARIANT_STRIPS, VARIANT_LANES, N_VARIANTS };
 static const char *const variant_names[N_VARIANTS] = {"rows", "strips", "lanes"};
@@ -59,7 +61,9 @@ porta_status porta_lower_emit_norm(porta_lower *lower, const porta_node *node,
     const porta_plan_limits *limits = porta_lower_limits(lower);
     uint32_t rows = norm->rows, cols = norm->cols;
     uint32_t quads = cols / 4u;
-    int variant = porta_lower_variant(lower, "norm", variant_names, N_VARIANTS,
+    char key[64];
+    snprintf(key, sizeof key, "r%u,c%u", rows, cols);
+    int variant = porta_lower_variant(lower, "norm", key, variant_names, N_VARIANTS,
                                       chosen_variant(limits, rows));
 
     uint32_t tx = 1, ty = 1;

@@ -45,7 +45,28 @@ typedef struct porta_plan_limits {
      * "gemm=rows8,attention=flash"); NULL or "" lets every rule choose. Conformance runs every
      * variant on every device through this, and a tuned choice arrives the same way. */
     const char *variants;
+    /* Variants measured fastest on this device (porta tune), one "family key variant" line per
+     * shape a rule decided for; consulted after `variants`, before the rules' own choices. */
+    const char *tuned;
 } porta_plan_limits;
+
+/* Where a rule's variant came from. */
+typedef enum porta_plan_choice_source {
+    PORTA_PLAN_CHOICE_RULE = 0,
+    PORTA_PLAN_CHOICE_TUNED,
+    PORTA_PLAN_CHOICE_FORCED,
+} porta_plan_choice_source;
+
+/* One variant decision of lowering: the family, the shape it was made for (the key porta tune
+ * stores winners under), the candidates, the rule's pick and the one taken. */
+typedef struct porta_plan_choice {
+    char family[16];
+    char key[64];
+    const char *const *names;       /* static: the rule's own table */
+    int n_names;
+    int rule, variant;
+    porta_plan_choice_source source;
+} porta_plan_choice;
 
 typedef enum porta_plan_buffer_kind {
     PORTA_PLAN_ARENA = 0,
@@ -80,6 +101,7 @@ typedef struct porta_plan_ref {
 
 typedef struct porta_plan_step {
     int node;                                   /* the graph node it implements */
+    int choice;                                 /* the variant decision it follows; -1: none */
     const porta_kernel_source *kernel;
     porta_kernel_config config;
     int n_bindings;
@@ -106,6 +128,8 @@ typedef struct porta_plan {
     uint64_t intermediates_bytes;               /* sum over every arena allocation */
     int n_views;                                /* nodes lowered to no step */
     int n_in_place;                             /* steps writing over an operand */
+    porta_plan_choice *choices;                 /* one per (family, key), in lowering order */
+    int n_choices;
 } porta_plan;
 
 /* Limits that suit most GPUs: 256 invocations, 16 KiB shared memory, 256-byte alignment. */

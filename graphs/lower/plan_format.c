@@ -70,6 +70,15 @@ void porta_plan_format(const porta_plan *plan, porta_strbuf *out)
         }
         porta_strbuf_append(out, "\n");
     }
+    if (plan->n_choices) porta_strbuf_append(out, "variants:\n");
+    static const char *const sources[] = {"rule", "tuned", "forced"};
+    for (int i = 0; i < plan->n_choices; i++) {
+        const porta_plan_choice *c = &plan->choices[i];
+        porta_strbuf_append(out, "  %-10s %-28s %s (%s", c->family, c->key, c->names[c->variant],
+                            sources[c->source]);
+        if (c->variant != c->rule) porta_strbuf_append(out, "; the rule's: %s", c->names[c->rule]);
+        porta_strbuf_append(out, ")\n");
+    }
     porta_strbuf_append(out, "arena: peak ");
     format_bytes(out, plan->arena_peak);
     porta_strbuf_append(out, " of ");

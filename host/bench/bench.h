@@ -4,6 +4,7 @@
 #ifndef PORTA_HOST_BENCH_H
 #define PORTA_HOST_BENCH_H
 
+#include "graphs/lower/plan.h"
 #include "host/stats.h"
 #include "porta.h"
 
@@ -27,11 +28,20 @@ typedef struct bench_case {
  * message on stderr (out of memory, an unreadable examples folder). */
 int bench_suite_cases(const char *suite, const char *examples_dir, bench_case **cases, int *count);
 void bench_cases_free(bench_case *cases, int count);
+/* The installed example graphs, else those of the source tree this binary was built from. */
+const char *bench_default_examples(void);
+/* Whether `name` holds `filter` or one of its comma-separated pieces; true without a filter. */
+bool bench_filter_keeps(const char *filter, const char *name);
 
 typedef struct bench_options {
     int repeat;             /* timed runs at most */
     double budget_ms;       /* stop timing a case after this long, once it has one timed run */
     uint64_t seed;
+    /* porta tune: programs lower with this instead of the device's stored winners */
+    bool use_tuned;
+    const char *tuned;
+    /* porta tune: also sum the device time of the steps that follow this decision */
+    const char *focus_family, *focus_key;
 } bench_options;
 
 /* What a case measured on one device. */
@@ -43,6 +53,8 @@ typedef struct bench_measure {
     host_stats wall_ms;
     bool has_device_time;
     host_stats device_ms;   /* the sum of the steps' device timestamps, per run */
+    bool has_focus;
+    host_stats focus_ms;    /* the same over the steps of options->focus_family and _key */
     uint64_t flops, bytes;  /* of every node, from the op table */
     double max_abs, max_rel;
     int64_t checked, elements;   /* output elements checked against the reference, of all */
@@ -60,6 +72,11 @@ void bench_prepared_free(bench_prepared *prepared);
 void bench_measure_case(porta_context *context, porta_device *device,
                         const bench_prepared *prepared, const bench_options *options,
                         bench_measure *out);
+
+/* The variant decisions a prepared case's program makes on a device when lowered with `tuned`
+ * (runtime/tune.h): a malloc'd copy. Returns 0, or 1 with the context's message. */
+int bench_choices(porta_device *device, const bench_prepared *prepared, const char *tuned,
+                  porta_plan_choice **out_choices, int *out_count);
 
 /* `porta bench dispatch` on one device: microseconds per dispatch of a chain of `count` tiny
  * dependent dispatches, submitted and waited one at a time (each_us) and recorded once and

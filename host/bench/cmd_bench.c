@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define MAX_DEVICES 16
 #define PROGRESS_AFTER_MS 3000.0
@@ -126,15 +125,6 @@ static int parse_args(int argc, char **argv, bench_args *a)
     if (!a->n_suites)
         for (int i = 0; i < N_SUITES; i++) a->suites[a->n_suites++] = all_suites[i];
     return 0;
-}
-
-/* The installed example graphs, else those of the source tree this binary was built from. */
-static const char *default_examples(void)
-{
-    struct stat st;
-    if (stat(PORTA_EXAMPLES_INSTALLED, &st) == 0 && S_ISDIR(st.st_mode))
-        return PORTA_EXAMPLES_INSTALLED;
-    return PORTA_EXAMPLES_SOURCE;
 }
 
 static double rate(uint64_t amount, double ms)
@@ -294,19 +284,6 @@ static cJSON *report_header(int argc, char **argv, const bench_args *a,
     return root;
 }
 
-/* Whether `name` holds one of the comma-separated pieces of `filter` (any name, without one). */
-static bool filter_keeps(const char *filter, const char *name)
-{
-    if (!filter) return true;
-    for (const char *piece = filter; *piece;) {
-        size_t length = strcspn(piece, ",");
-        for (const char *at = name; length && *at; at++)
-            if (!strncmp(at, piece, length)) return true;
-        piece += length + (piece[length] == ',');
-    }
-    return false;
-}
-
 /* Every case of the suites, filtered; dispatch has none (it is counted apart). */
 static int collect_cases(const bench_args *a, bench_case **out, int *out_count)
 {
@@ -320,7 +297,7 @@ static int collect_cases(const bench_args *a, bench_case **out, int *out_count)
         }
     int kept = 0;
     for (int i = 0; i < count; i++) {
-        if (filter_keeps(a->filter, cases[i].name)) {
+        if (bench_filter_keeps(a->filter, cases[i].name)) {
             cases[kept++] = cases[i];
             continue;
         }
@@ -344,11 +321,11 @@ int porta_cmd_bench(int argc, char **argv)
     bench_args a = {.options = {.repeat = 5, .budget_ms = 3000, .seed = 0}, .count = 1000};
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc < 0 ? 0 : rc;
-    if (!a.examples) a.examples = default_examples();
+    if (!a.examples) a.examples = bench_default_examples();
     bench_case *cases = NULL;
     int n_cases = 0;
     if (collect_cases(&a, &cases, &n_cases)) return 1;
-    bool dispatch = wants(&a, "dispatch") && filter_keeps(a.filter, "dispatch");
+    bool dispatch = wants(&a, "dispatch") && bench_filter_keeps(a.filter, "dispatch");
     if (a.list) {
         for (int i = 0; i < n_cases; i++) printf("%-10s %s\n", cases[i].suite, cases[i].name);
         if (dispatch) printf("%-10s %s\n", "dispatch", "dispatch");

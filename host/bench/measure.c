@@ -3,6 +3,7 @@
 #include "host/bench/bench.h"
 #include "host/reference/reference.h"
 #include "host/run_device.h"
+#include "runtime/tune.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -108,16 +109,27 @@ void bench_prepared_free(bench_prepared *p)
     free(p);
 }
 
-/* The sum of the last run's step times, in milliseconds. */
-static int device_time(porta_program *program, double *out_ms)
+/* The sum of the last run's step times, in milliseconds, and of those steps that follow the
+ * decision options->focus_* names. */
+static int device_time(porta_program *program, const bench_options *options, double *out_ms,
+                       double *out_focus_ms)
 {
     porta_step_time *times;
-    int count;
+    int count, n_choices;
     if (run_device_profile(program, &times, &count)) return 1;
-    double ns = 0;
-    for (int i = 0; i < count; i++) ns += times[i].ns;
+    const porta_plan_choice *choices = porta_program_choices(program, &n_choices);
+    double ns = 0, focus = 0;
+    for (int i = 0; i < count; i++) {
+        ns += times[i].ns;
+        int c = porta_program_step_choice(program, i);
+        if (c >= 0 && c < n_choices && options->focus_family &&
+            !strcmp(choices[c].family, options->focus_family) &&
+            !strcmp(choices[c].key, options->focus_key))
+            focus += times[i].ns;
+    }
     free(times);
     *out_ms = ns * 1e-6;
+    *out_focus_ms = focus * 1e-6;
     return 0;
 }
 
@@ -170,16 +182,21 @@ void bench_measure_case(porta_context *context, porta_device *device, const benc
     void *host = malloc((size_t)largest * 4);
     double *wall = calloc((size_t)options->repeat + 1, sizeof *wall);
     double *busy = calloc((size_t)options->repeat + 1, sizeof *busy);
+    double *focus = calloc((size_t)options->repeat + 1, sizeof *focus);
     porta_reference_values *got = NULL;
     porta_program *program = NULL;
-    if (!host || !wall || !busy || porta_reference_values_create(p->graph, &got)) {
+    if (!host || !wall || !busy || !focus || porta_reference_values_create(p->graph, &got)) {
         m->status = 1;
         snprintf(m->message, sizeof m->message, "out of memory");
         goto done;
     }
     double t0 = host_now_ms();
-    if (porta_program_create(device, p->graph, m->has_device_time ? PORTA_PROGRAM_PROFILE : 0,
-                             &program) ||
+    uint32_t flags = m->has_device_time ? PORTA_PROGRAM_PROFILE : 0;
+    porta_status created =
+        options->use_tuned
+            ? porta_program_create_tuned(device, p->graph, flags, options->tuned, &program)
+            : porta_program_create(device, p->graph, flags, &program);
+    if (created ||
         run_device_set_inputs(context, p->graph, program, p->values, host)) {
         failed(context, m);
         goto done;
@@ -200,11 +217,14 @@ void bench_measure_case(porta_context *context, porta_device *device, const benc
         }
         wall[i] = host_now_ms() - t0;
         spent += wall[i];
-        if (m->has_device_time && device_time(program, &busy[i])) m->has_device_time = false;
+        if (m->has_device_time && device_time(program, options, &busy[i], &focus[i]))
+            m->has_device_time = false;
         m->repetitions = i + 1;
     }
     m->wall_ms = host_stats_of(wall, m->repetitions);
     if (m->has_device_time) m->device_ms = host_stats_of(busy, m->repetitions);
+    m->has_focus = m->has_device_time && options->focus_family;
+    if (m->has_focus) m->focus_ms = host_stats_of(focus, m->repetitions);
     if (run_device_get_outputs(context, p->graph, program, got, host)) {
         failed(context, m);
         goto done;
@@ -213,7 +233,26 @@ void bench_measure_case(porta_context *context, porta_device *device, const benc
 done:
     porta_program_destroy(program);
     porta_reference_values_destroy(got);
+    free(focus);
     free(busy);
     free(wall);
     free(host);
+}
+
+int bench_choices(porta_device *device, const bench_prepared *p, const char *tuned,
+                  porta_plan_choice **out_choices, int *out_count)
+{
+    *out_choices = NULL;
+    *out_count = 0;
+    porta_program *program = NULL;
+    if (porta_program_create_tuned(device, p->graph, 0, tuned, &program)) return 1;
+    int n;
+    const porta_plan_choice *choices = porta_program_choices(program, &n);
+    *out_choices = malloc(((size_t)n + 1) * sizeof **out_choices);
+    if (*out_choices) {
+        memcpy(*out_choices, choices, (size_t)n * sizeof **out_choices);
+        *out_count = n;
+    }
+    porta_program_destroy(program);
+    return *out_choices ? 0 : 1;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Rows (or heads) the reference checks of a case too large to check whole. */
 #define CHECK_ROWS 16
@@ -191,4 +192,26 @@ void bench_cases_free(bench_case *cases, int count)
         free(cases[i].check_text);
     }
     free(cases);
+}
+
+/* The installed example graphs, else those of the source tree this binary was built from. */
+const char *bench_default_examples(void)
+{
+    struct stat st;
+    if (stat(PORTA_EXAMPLES_INSTALLED, &st) == 0 && S_ISDIR(st.st_mode))
+        return PORTA_EXAMPLES_INSTALLED;
+    return PORTA_EXAMPLES_SOURCE;
+}
+
+/* Whether `name` holds one of the comma-separated pieces of `filter` (any name, without one). */
+bool bench_filter_keeps(const char *filter, const char *name)
+{
+    if (!filter) return true;
+    for (const char *piece = filter; *piece;) {
+        size_t length = strcspn(piece, ",");
+        for (const char *at = name; length && *at; at++)
+            if (!strncmp(at, piece, length)) return true;
+        piece += length + (piece[length] == ',');
+    }
+    return false;
 }

@@ -26,9 +26,12 @@ typedef struct conformance_tolerance {
 
 const conformance_tolerance *conformance_tolerance_of(const char *op);
 
-/* The PORTA_VARIANTS strings an op's cases run under, ending with NULL (variants.c); NULL when
- * the op runs once with the rules' own choices. */
-const char *const *conformance_variants_of(const char *op);
+/* The PORTA_VARIANTS strings case `name` (its graph's name) of `op` runs under, ending with NULL
+ * (variants.c); NULL when it runs once with the rules' own choices. */
+const char *const *conformance_variants_of(const char *op, const char *name);
+/* A case name the variant table lists that `has_case` does not know, or NULL: a misspelt name
+ * would otherwise silently run with the rules' choices only. */
+const char *conformance_variants_missing(bool (*has_case)(const char *op, const char *name));
 
 extern const conformance_case conformance_cases_elementwise[];
 extern const conformance_case conformance_cases_shape[];
