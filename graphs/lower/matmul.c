@@ -226,6 +226,7 @@ static porta_status emit_panels(porta_lower *lower, const porta_node *node,
     uint32_t panels = porta_lower_groups(g->n, PORTA_PLAN_PANEL_COLS);
     uint32_t rows = porta_lower_limits(lower)->kind == PORTA_PLAN_CPU_LANES ? PANEL_ROWS_LANES
                                                                              : PANEL_ROWS_VECTORS;
+    if (g->m < rows) rows = g->m;       /* decoding (one row): no sums of repeated rows */
     step.config.n_constants = 1;
     step.config.constants[0] = (int32_t)rows;
     tile_grid(lower, panels, porta_lower_groups(g->m, rows), &step);
