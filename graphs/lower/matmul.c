@@ -1,5 +1,7 @@
 /* The matmul family: matmul and linear through one strided batched product (porta_lower_emit_gemm,
- * shared with the attention rules), and causal_conv1d. docs/ops.md states the math. */
+ * shared with the attention rules), and causal_conv1d. docs/ops.md states the math. A linear
+ * fused with the activation that reads it (fuse.h) is one gemm with that activation as its
+ * epilogue, applied in the last of the steps a long K is split into. */
 #include "graphs/lower/lower.h"
 #include "graphs/ops.h"
 
@@ -128,7 +130,7 @@ static porta_status emit_tile4(porta_lower *lower, const porta_node *node,
     porta_lower_step step = porta_lower_step_init(&porta_kernel_gemm, 1, 1, 1);
     step.n_bindings = 4;
     memcpy(step.bindings, bindings, 4 * sizeof *bindings);
-    step.config.n_constants = 3;
+    step.config.n_constants = 4;
     step.config.constants[0] = g->k == 1 || g->a_k == 1;
     step.config.constants[1] = g->n == 1 || g->b_n == 1;
     step.config.constants[2] = !step.config.constants[1] && (g->k == 1 || g->b_k == 1);
@@ -145,6 +147,8 @@ static porta_status emit_tile4(porta_lower *lower, const porta_node *node,
         p.b_off = b_off + k0 * g->b_k;
         p.accumulate = k0 > 0;
         p.has_bias = bias && k0 == 0;
+        /* the activation sees the whole sum: the last step only */
+        step.config.constants[3] = g->k - k0 <= K_PER_STEP ? (int32_t)g->activation : 0;
         porta_status status = emit_batches(lower, node, (uint64_t)g->batch[0] * g->batch[1],
                                            &step, &p.batch_base);
         if (status != PORTA_OK) return status;
@@ -225,7 +229,7 @@ static porta_status emit_panels(porta_lower *lower, const porta_node *node,
     uint32_t panels = porta_lower_groups(g->n, PORTA_PLAN_PANEL_COLS);
     uint32_t rows = porta_lower_limits(lower)->kind == PORTA_PLAN_CPU_LANES ? PANEL_ROWS_LANES
                                                                              : PANEL_ROWS_VECTORS;
-    step.config.n_constants = 1;
+    step.config.n_constants = 2;
     step.config.constants[0] = (int32_t)rows;
     tile_grid(lower, panels, porta_lower_groups(g->m, rows), &step);
     if (step.groups[0] > MAX_GROUPS || step.groups[1] > MAX_GROUPS)
@@ -238,6 +242,7 @@ static porta_status emit_panels(porta_lower *lower, const porta_node *node,
         p.bp_off = k0;
         p.accumulate = k0 > 0;
         p.has_bias = gp->has_bias && k0 == 0;
+        step.config.constants[1] = g->k - k0 <= K_PER_STEP ? (int32_t)g->activation : 0;
         status = emit_batches(lower, node, (uint64_t)g->batch[0] * g->batch[1], &step,
                               &p.batch_base);
         if (status != PORTA_OK) return status;
@@ -324,16 +329,21 @@ porta_status porta_lower_matmul(porta_lower *lower, const porta_node *node)
     porta_status status = check_elements(lower, node);
     if (status != PORTA_OK) return status;
     uint32_t k = (uint32_t)as->dims[as->rank - 1];
+    /* fused with its activation: the gemm writes the activation's result */
+    const porta_fusion *pair = porta_lower_fused(lower, node);
+    const porta_node *made = node;
+    if (pair->kind == PORTA_FUSION_LINEAR_ACTIVATION) made = &graph->nodes[pair->last];
     porta_lower_gemm g = {
         .a = porta_lower_tensor(lower, node->operands[0]),
         .b = porta_lower_tensor(lower, node->operands[1]),
-        .out = porta_lower_result(lower, node),
+        .out = porta_lower_result(lower, made),
         .batch = {1, 1},
         .n = (uint32_t)os->dims[os->rank - 1],
         .k = k,
         .a_k = 1,
         .alpha = 1.0f,
         .b_weight_slot = 1,
+        .activation = made != node ? porta_activation_of(graph, made) : PORTA_ACTIVATION_NONE,
     };
     if (node->op == PORTA_OP_LINEAR) {
         /* x [..., IN] as [rows, IN]; w [OUT, IN] is b transposed */

@@ -45,6 +45,9 @@ typedef struct porta_plan_limits {
      * "gemm=rows8,attention=flash"); NULL or "" lets every rule choose. Conformance runs every
      * variant on every device through this, and a tuned choice arrives the same way. */
     const char *variants;
+    /* Whether lowering fuses pairs of nodes into one step (graphs/lower/fuse.h);
+     * porta_plan_default_limits sets it, the runtime clears it for PORTA_FUSION=0. */
+    bool fusion;
 } porta_plan_limits;
 
 typedef enum porta_plan_buffer_kind {
@@ -78,8 +81,12 @@ typedef struct porta_plan_ref {
     uint64_t offset, bytes;
 } porta_plan_ref;
 
+#define PORTA_PLAN_OP_CHARS 32
 typedef struct porta_plan_step {
-    int node;                                   /* the graph node it implements */
+    /* The graph node it implements: for a fused pair (graphs/lower/fuse.h) the second node,
+     * whose result the pair writes, with first_node the first one; else first_node == node. */
+    int node, first_node;
+    char op[PORTA_PLAN_OP_CHARS];               /* the op, or the fused ops: "linear+gelu" */
     const porta_kernel_source *kernel;
     porta_kernel_config config;
     int n_bindings;
@@ -106,6 +113,7 @@ typedef struct porta_plan {
     uint64_t intermediates_bytes;               /* sum over every arena allocation */
     int n_views;                                /* nodes lowered to no step */
     int n_in_place;                             /* steps writing over an operand */
+    int n_fused;                                /* pairs of nodes lowered as one */
 } porta_plan;
 
 /* Limits that suit most GPUs: 256 invocations, 16 KiB shared memory, 256-byte alignment. */
