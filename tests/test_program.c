@@ -129,7 +129,7 @@ static void test_encoder_arena_peak(void **state)
         fail_msg("%s", porta_last_error(context));
     porta_plan *plan = plan_with(context, graph, false);
     porta_plan *fused = plan_with(context, graph, true);
-    print_message("encoder_layer: arena %llu of %llu bytes of intermediates (fused: %llu of %llu)\n",
+    print_message("encoder_layer: arena %llu of %llu bytes of intermediates, fused %llu of %llu\n",
                   (unsigned long long)plan->arena_peak,
                   (unsigned long long)plan->intermediates_bytes,
                   (unsigned long long)fused->arena_peak,
@@ -202,32 +202,42 @@ static void test_encoder_fusion(void **state)
 }
 
 /* Which pairs fuse: a result that is an output, read twice, f16, or an add that broadcasts
- * never does. */
+ * never does, nor a residual made after the linear; an add that a norm reads fuses with the
+ * norm, not with its linear. */
 static void test_fusion_decisions(void **state)
 {
     (void)state;
     static const struct {
         const char *graph;
         int fused;
+        const char *op;                 /* a step's op when it fuses */
     } cases[] = {
         {"graph g\ninput x : f32[4, 8]\nweight w : f32[5, 8]\ny = silu(linear(x, w))\noutput y\n",
-         1},
+         1, "linear+silu"},
         {"graph g\ninput x : f32[4, 8]\nweight w : f32[5, 8]\nh = linear(x, w)\ny = silu(h)\n"
-         "output h\noutput y\n", 0},
+         "output h\noutput y\n", 0, NULL},
         {"graph g\ninput x : f32[4, 8]\nweight w : f32[5, 8]\nh = linear(x, w)\n"
-         "y = add(relu(h), h)\noutput y\n", 0},
+         "y = add(relu(h), h)\noutput y\n", 0, NULL},
         {"graph g\ninput x : f16[4, 8]\nweight w : f16[5, 8]\ny = gelu(linear(x, w))\noutput y\n",
-         0},
+         0, NULL},
         {"graph g\ninput x : f32[4, 8]\nweight w : f32[8, 5]\ny = gelu(matmul(x, w))\noutput y\n",
-         0},
+         0, NULL},
         {"graph g\ninput x : f32[4, 8]\ninput r : f32[4, 8]\nweight g : f32[8]\n"
-         "y = rmsnorm(add(x, r), g)\noutput y\n", 1},
+         "y = rmsnorm(add(x, r), g)\noutput y\n", 1, "add+rmsnorm"},
         {"graph g\ninput x : f32[4, 8]\ninput r : f32[8]\nweight g : f32[8]\n"
-         "y = layernorm(add(x, r), g)\noutput y\n", 0},
+         "y = layernorm(add(x, r), g)\noutput y\n", 0, NULL},
         {"graph g\ninput x : f32[4, 8]\ninput r : f32[4, 8]\nweight g : f32[8]\n"
-         "s = add(x, r)\ny = layernorm(s, g)\noutput s\noutput y\n", 0},
+         "s = add(x, r)\ny = layernorm(s, g)\noutput s\noutput y\n", 0, NULL},
         {"graph g\ninput x : f32[4, 8]\nweight w : f32[8, 8]\nweight g : f32[8]\n"
-         "y = layernorm(add(x, tanh(linear(x, w))), g)\noutput y\n", 2},
+         "y = layernorm(add(x, tanh(linear(x, w))), g)\noutput y\n", 2, "linear+tanh"},
+        {"graph g\ninput x : f32[4, 8]\ninput r : f32[4, 5]\nweight w : f32[5, 8]\n"
+         "y = add(r, linear(x, w))\noutput y\n", 1, "linear+add"},
+        {"graph g\ninput x : f32[4, 8]\ninput r : f32[5]\nweight w : f32[5, 8]\n"
+         "y = add(linear(x, w), r)\noutput y\n", 0, NULL},
+        {"graph g\ninput x : f32[4, 8]\nweight w : f32[5, 8]\nh = linear(x, w)\n"
+         "r = sigmoid(h)\nt = linear(x, w)\ny = add(t, mul(r, h))\noutput y\n", 0, NULL},
+        {"graph g\ninput x : f32[4, 8]\nweight w : f32[8, 8]\nweight g : f32[8]\n"
+         "y = layernorm(add(x, linear(x, w)), g)\noutput y\n", 1, "add+layernorm"},
     };
     porta_context *context;
     assert_int_equal(porta_context_create(&context), PORTA_OK);
@@ -240,6 +250,7 @@ static void test_fusion_decisions(void **state)
         assert_int_equal(fused->n_fused, cases[i].fused);
         assert_int_equal(fused->n_steps, unfused->n_steps - cases[i].fused);
         assert_int_equal(unfused->n_fused, 0);
+        if (cases[i].op) assert_int_equal(steps_named(fused, cases[i].op), 1);
         porta_plan_destroy(fused);
         porta_plan_destroy(unfused);
         porta_graph_destroy(graph);

@@ -5,6 +5,10 @@
  *                         lowers the pair)
  *   add + layernorm       an add whose result only the norm reads (as its x): one norm step that
  *   add + rmsnorm         reads both operands of the add (the norm's rule lowers the pair)
+ *   linear + add          an add of a linear's result and another tensor (a residual): one gemm
+ *                         that adds the other operand to its results (the linear's rule lowers
+ *                         the pair), when that operand is made before the linear and the add
+ *                         does not fuse into a norm (which saves as much and is preferred)
  * A pair never fuses when the first node's result is a graph output or has any other use (it
  * would have to be stored anyway), is not f32 (an f16 result is rounded to f16 between the two
  * ops, which one step would skip), or, for the add, when an operand broadcasts. With
@@ -34,10 +38,12 @@ typedef enum porta_fusion_kind {
     PORTA_FUSION_NONE = 0,
     PORTA_FUSION_LINEAR_ACTIVATION,
     PORTA_FUSION_ADD_NORM,
+    PORTA_FUSION_LINEAR_ADD,
 } porta_fusion_kind;
 
-/* The pair a node belongs to. first's result is last's operand 0 and nothing else's; anchor is
- * the one of the two whose rule emits the pair's steps, the other is lowered to nothing. */
+/* The pair a node belongs to. first's result is an operand of last (operand 0, or either for
+ * linear + add) and of nothing else; anchor is the one of the two whose rule emits the pair's
+ * steps, the other is lowered to nothing. */
 typedef struct porta_fusion {
     porta_fusion_kind kind;
     int first, last, anchor;       /* node indices; -1 when kind is NONE */

@@ -96,10 +96,11 @@ int64_t porta_lower_elements(const porta_lower *lower, porta_tensor_id tensor);
  * a merged layout is a choice of strides, never a copy: a[b0, b1, m, k] is
  * a[b0 * a_batch[0] + b1 * a_batch[1] + m * a_m + k * a_k], and b and out likewise (a stride of
  * 0 broadcasts a batch dim). The bias, when bias.bytes is not 0, is a vector of n elements
- * added to every row. `activation` (fuse.h), when not NONE, is applied to every result after
- * the bias: a linear fused with its activation. */
+ * added to every row. A residual, when residual.bytes is not 0, laid out like out, is added to
+ * every result after the bias (a linear fused with the add that reads it), and `activation`
+ * (fuse.h), when not NONE, is applied after that (a linear fused with its activation). */
 typedef struct porta_lower_gemm {
-    porta_lower_ref a, b, bias, out;
+    porta_lower_ref a, b, bias, out, residual;
     uint32_t batch[2], m, n, k;
     uint32_t a_batch[2], a_m, a_k;
     uint32_t b_batch[2], b_k, b_n;

@@ -152,8 +152,9 @@ const conformance_case conformance_cases_matmul[] = {
 
 /* linear + activation, fused into the gemm's epilogue (graphs/lower/fuse.h): every activation with
  * and without bias, edges of the 4x4 tiles and the 16-column panels, the tails, a K split into
- * accumulating steps (the activation in the last one only), and an intermediate that is also an
- * output or read twice (not fused, still right). Run with fusion on and off. */
+ * accumulating steps (the activation in the last one only), linear + add (a residual), and an
+ * intermediate that is also an output or read twice (not fused, still right). Run with fusion
+ * on and off. */
 const conformance_case conformance_cases_matmul_fused[] = {
     {"linear",
      "graph linear_relu\ninput x : f32[3, 7, 19]\nweight w : f32[21, 19]\nweight b : f32[21]\n"
@@ -195,6 +196,23 @@ const conformance_case conformance_cases_matmul_fused[] = {
     {"linear",
      "graph linear_gelu_long_k\ninput x : f32[2, 300001]\nweight w : f32[5, 300001]\n"
      "weight b : f32[5]\ny = gelu(linear(x, w, b))\noutput y\n", fill_long_k},
+    /* linear + add: the residual added in the gemm's epilogue, either operand order, a residual
+     * made by a node, a K split into steps, and a residual made after the linear (not fused) */
+    {"linear",
+     "graph linear_add\ninput x : f32[3, 7, 19]\ninput r : f32[3, 7, 21]\nweight w : f32[21, 19]\n"
+     "weight b : f32[21]\ny = add(r, linear(x, w, b))\noutput y\n", NULL},
+    {"linear",
+     "graph linear_add_node\ninput x : f32[9, 19]\nweight w : f32[33, 19]\n"
+     "weight v : f32[33, 19]\nr = linear(x, v)\ny = add(linear(x, w), tanh(r))\noutput y\n",
+     NULL},
+    {"linear",
+     "graph linear_add_long_k\ninput x : f32[2, 300001]\ninput r : f32[2, 5]\n"
+     "weight w : f32[5, 300001]\nweight b : f32[5]\ny = add(linear(x, w, b), r)\noutput y\n",
+     fill_long_k},
+    {"linear",
+     "graph linear_add_later\ninput x : f32[6, 19]\nweight w : f32[21, 19]\n"
+     "h = linear(x, w)\nr = sigmoid(h)\nt = linear(x, w)\ny = add(t, mul(r, h))\noutput y\n",
+     NULL},
     {"linear", /* h is an output too: two steps */
      "graph linear_gelu_output\ninput x : f32[6, 19]\nweight w : f32[21, 19]\n"
      "weight b : f32[21]\nh = linear(x, w, b)\ny = gelu(h)\noutput h\noutput y\n", NULL},
