@@ -15,7 +15,9 @@ static void usage(FILE *out)
                  "\n"
                  "Prints the plan of the graph in FILE: buffers, steps (kernel, bindings as\n"
                  "r|w bBUFFER[offset+bytes], grid, local size, the steps each waits for) and the\n"
-                 "arena's peak against the sum of all intermediates.\n"
+                 "arena's peak against the sum of all intermediates. Fused pairs of nodes show\n"
+                 "as one step with both ops (linear+gelu, add+layernorm); PORTA_FUSION=0 plans\n"
+                 "without fusion.\n"
                  "\n"
                  "  --device D   plan for this device's limits (and compile it there); without it,\n"
                  "               for portable limits (256 invocations, 16 KiB shared memory,\n"
@@ -25,6 +27,9 @@ static void usage(FILE *out)
 static int plan_portable(porta_context *context, porta_graph *graph)
 {
     porta_plan_limits limits = porta_plan_default_limits();
+    /* as a device's plan does (runtime/program.c): PORTA_FUSION=0 fuses nothing */
+    const char *fusion = getenv("PORTA_FUSION");
+    limits.fusion = !fusion || strcmp(fusion, "0") != 0;
     porta_plan *plan;
     if (porta_plan_create(graph, &limits, &plan)) {
         fprintf(stderr, "porta plan: %s\n", porta_last_error(context));

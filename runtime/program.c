@@ -57,6 +57,13 @@ static void cpu_kind_of(const porta_device_caps *caps, porta_plan_limits *limits
     }
 }
 
+/* Fusion is on unless PORTA_FUSION=0, so a fused plan can be measured against the unfused one. */
+static bool fusion_from_env(void)
+{
+    const char *value = getenv("PORTA_FUSION");
+    return !value || strcmp(value, "0") != 0;
+}
+
 static porta_plan_limits limits_of(const porta_device_caps *caps)
 {
     porta_plan_limits limits = {
@@ -67,6 +74,7 @@ static porta_plan_limits limits_of(const porta_device_caps *caps)
         .subgroup_size = caps->subgroup_size,
         .kind = PORTA_PLAN_GPU,
         .variants = getenv("PORTA_VARIANTS"),
+        .fusion = fusion_from_env(),
     };
     cpu_kind_of(caps, &limits);
     /* steps use the x dimension for 1-D groups, so its own limit bounds the total too */
@@ -404,7 +412,7 @@ porta_status porta_program_profile(porta_program *program, porta_step_time *out,
     if (status == PORTA_OK) {
         for (int i = 0; i < n && i < max; i++) {
             const porta_node *node = &program->graph->nodes[plan->steps[i].node];
-            out[i] = (porta_step_time){plan->steps[i].kernel->name, porta_op_get(node->op)->name,
+            out[i] = (porta_step_time){plan->steps[i].kernel->name, plan->steps[i].op,
                                        program->graph->tensors[node->output].name, ns[i]};
         }
         *out_count = n;

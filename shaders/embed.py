@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Writes one C file embedding a kernel family for both APIs: the OpenCL C text (prelude inlined)
-and the SPIR-V words that glslc built from the same file, plus the binding and parameter counts
-read from the kernel's X-macro lists."""
+"""Writes one C file embedding a kernel family for both APIs: the OpenCL C text (the prelude
+and any other shaders/ header it includes inlined) and the SPIR-V words that glslc built from the
+same file, plus the binding and parameter counts read from the kernel's X-macro lists."""
+import os
 import re
 import sys
 
@@ -12,6 +13,20 @@ def macro_body(text, name):
     if not match:
         sys.exit(f'embed.py: no #define {name}(X) list')
     return match.group(1).replace('\\\n', ' ')
+
+
+def inline_includes(text, directory, prelude):
+    """The text with each `#include "NAME"` replaced by that file of the shaders folder (the
+    prelude from its own path), as glslc's -I resolves them for the SPIR-V."""
+    def replace(match):
+        name = match.group(1)
+        if name == 'prelude.h':
+            return prelude
+        path = os.path.join(directory, name)
+        if not os.path.isfile(path):
+            sys.exit(f'embed.py: no shaders/{name} to include')
+        return inline_includes(open(path).read(), directory, prelude)
+    return re.sub(r'^#include "([\w.]+)"[ \t]*$', replace, text, flags=re.M)
 
 
 def c_string(text):
@@ -44,7 +59,7 @@ def main():
     if [int(i) for i, _ in constants] != list(range(len(constants))):
         sys.exit(f'embed.py: {kernel_path}: constant ids must be 0, 1, 2, ... in order')
 
-    opencl = kernel.replace('#include "prelude.h"', prelude)
+    opencl = inline_includes(kernel, os.path.dirname(kernel_path), prelude)
     words = [int.from_bytes(spirv[i:i + 4], 'little') for i in range(0, len(spirv), 4)]
     rows = []
     for i in range(0, len(words), 8):

@@ -19,6 +19,9 @@
  *                         C: float16), usable as a buffer's element type (64-byte stride)
  *   FMA16(acc, s, v)      acc += s * v for a float s and vec16_t v, as fused multiply-adds
  *   V16_QUARTER(v, q)     floats 4q..4q+3 of v as a vec4_t (q a literal 0..3)
+ *   SPLAT_OF(T, v)        v as a float or vec4_t T (every component)
+ *   LT(x, y) PICK(c, a, b)  c ? a : b per component, c from LT of two floats or two vec4_t
+ *                         (a select: the value not picked may be inf or NaN)
  *   readwrite             the access of a buffer a kernel both reads and writes
  *   INLINE                before helper functions
  * The build defines PORTA_GLSL for Vulkan (GLSL 450 compiled by glslc); OpenCL C 1.2 otherwise. */
@@ -63,6 +66,11 @@ layout(local_size_x_id = 100, local_size_y_id = 101, local_size_z_id = 102) in;
     acc[0] = fma(vec4(s), (v)[0], acc[0]); acc[1] = fma(vec4(s), (v)[1], acc[1]); \
     acc[2] = fma(vec4(s), (v)[2], acc[2]); acc[3] = fma(vec4(s), (v)[3], acc[3]);
 #define V16_QUARTER(v, q) ((v)[q])
+#define SPLAT_OF(T, v) T(v)
+bool porta_lt_(float x, float y) { return x < y; }
+bvec4 porta_lt_(vec4 x, vec4 y) { return lessThan(x, y); }
+#define LT(x, y) porta_lt_(x, y)
+#define PICK(c, a, b) mix(b, a, c)
 #define INLINE
 #define KERNEL_BEGIN(name) void main() {
 #define KERNEL_END }
@@ -98,6 +106,9 @@ layout(local_size_x_id = 100, local_size_y_id = 101, local_size_z_id = 102) in;
 #define V16_Q1(v) ((v).s4567)
 #define V16_Q2(v) ((v).s89ab)
 #define V16_Q3(v) ((v).scdef)
+#define SPLAT_OF(T, v) ((T)(v))
+#define LT(x, y) isless(x, y)
+#define PICK(c, a, b) select(b, a, c)
 #define readwrite
 #define INLINE inline
 #define KERNEL_BEGIN(name) \

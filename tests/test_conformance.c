@@ -3,6 +3,8 @@
  * device, which runs every case, reports every failing one and prints the ops it ran, so an op
  * without cases, or one a device could not run, shows.
  *
+ * The lists of fused patterns run twice: as lowering fuses them, and with PORTA_FUSION=0.
+ *
  * PORTA_CONFORMANCE_OPS=op1,op2 runs only the cases of those ops. */
 #include "conformance/conformance.h"
 #include "graphs/graph.h"
@@ -18,10 +20,17 @@
 #define SEED 0
 #define MAX_OPS 64
 
-static const conformance_case *const families[] = {
-    conformance_cases_elementwise, conformance_cases_shape, conformance_cases_matmul,
-    conformance_cases_norm, conformance_cases_attention,
+static const struct {
+    const conformance_case *cases;
+    bool fused;                        /* also run with PORTA_FUSION=0 */
+} families[] = {
+    {conformance_cases_elementwise, false}, {conformance_cases_shape, false},
+    {conformance_cases_matmul, false},      {conformance_cases_norm, false},
+    {conformance_cases_attention, false},   {conformance_cases_matmul_fused, true},
+    {conformance_cases_norm_fused, true},
 };
+/* PORTA_FUSION for each pass of a fused list: on, then off */
+static const char *const fusion_passes[] = {"1", "0"};
 
 static bool selected(const char *op)
 {
@@ -165,7 +174,7 @@ static bool has_case(const char *op, const char *name)
     char want[80];
     snprintf(want, sizeof want, "graph %s\n", name);
     for (size_t f = 0; f < sizeof families / sizeof families[0]; f++)
-        for (const conformance_case *c = families[f]; c->op; c++)
+        for (const conformance_case *c = families[f].cases; c->op; c++)
             if (!strcmp(c->op, op) && !strncmp(c->graph, want, strlen(want))) return true;
     return false;
 }
@@ -181,21 +190,28 @@ static void conformance_on(void **state, int index)
     op_tally tallies[MAX_OPS];
     int n_tallies = 0, failed = 0;
     for (size_t f = 0; f < sizeof families / sizeof families[0]; f++)
-        for (const conformance_case *c = families[f]; c->op; c++) {
+        for (const conformance_case *c = families[f].cases; c->op; c++) {
             if (!selected(c->op)) continue;
             op_tally *tally = tally_of(tallies, &n_tallies, c->op);
             char name[64];
             sscanf(c->graph, "graph %63s", name);
             const char *const *forced = conformance_variants_of(c->op, name);
-            for (int v = 0; forced ? forced[v] != NULL : v == 0; v++) {
-                if (forced) setenv("PORTA_VARIANTS", forced[v], 1);
-                int result = run_case(devices->context, device, c);
-                if (forced) unsetenv("PORTA_VARIANTS");
-                if (result > 0) tally->passed++;
-                else if (result < 0) tally->skipped++;
-                else tally->failed++, failed++;
-                if (result == 0 && forced) print_message("    (PORTA_VARIANTS=%s)\n", forced[v]);
-            }
+            int passes = families[f].fused ? 2 : 1;
+            for (int pass = 0; pass < passes; pass++)
+                for (int v = 0; forced ? forced[v] != NULL : v == 0; v++) {
+                    const char *fusion = families[f].fused ? fusion_passes[pass] : NULL;
+                    if (forced) setenv("PORTA_VARIANTS", forced[v], 1);
+                    if (fusion) setenv("PORTA_FUSION", fusion, 1);
+                    int result = run_case(devices->context, device, c);
+                    if (forced) unsetenv("PORTA_VARIANTS");
+                    if (fusion) unsetenv("PORTA_FUSION");
+                    if (result > 0) tally->passed++;
+                    else if (result < 0) tally->skipped++;
+                    else tally->failed++, failed++;
+                    if (result == 0 && (forced || fusion))
+                        print_message("    (PORTA_VARIANTS=%s PORTA_FUSION=%s)\n",
+                                      forced ? forced[v] : "", fusion ? fusion : "");
+                }
         }
     if (!n_tallies) fail_msg("PORTA_CONFORMANCE_OPS selects no case");
     /* every op of the op table has cases, unless a subset was asked for */

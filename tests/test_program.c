@@ -3,6 +3,7 @@
  * a safetensors file, profiles, and the errors of each call. */
 #include "graphs/graph.h"
 #include "graphs/lower/plan.h"
+#include "graphs/ops.h"
 #include "host/reference/reference.h"
 #include "runtime_fixture.h"
 
@@ -19,13 +20,19 @@ static porta_graph *parse(porta_context *context, const char *text)
     return graph;
 }
 
-static porta_plan *plan_of(porta_context *context, porta_graph *graph)
+static porta_plan *plan_with(porta_context *context, porta_graph *graph, bool fusion)
 {
     porta_plan_limits limits = porta_plan_default_limits();
+    limits.fusion = fusion;
     porta_plan *plan = NULL;
     porta_status status = porta_plan_create(graph, &limits, &plan);
     if (status != PORTA_OK) fail_msg("plan: %s", porta_last_error(context));
     return plan;
+}
+
+static porta_plan *plan_of(porta_context *context, porta_graph *graph)
+{
+    return plan_with(context, graph, true);
 }
 
 /* A chain of elementwise ops reuses one arena slot: each result is written over the last. */
@@ -108,7 +115,8 @@ static void test_reshape_is_a_view(void **state)
     porta_context_destroy(context);
 }
 
-/* The encoder example's arena holds at most half of what its intermediates add up to. */
+/* The encoder example's arena holds at most half of what its intermediates add up to, unfused
+ * (fusion leaves fewer intermediates to share the arena); fused, the peak is no higher. */
 static void test_encoder_arena_peak(void **state)
 {
     (void)state;
@@ -119,13 +127,134 @@ static void test_encoder_arena_peak(void **state)
     porta_graph *graph = NULL;
     if (porta_graph_load(context, path, &graph) != PORTA_OK)
         fail_msg("%s", porta_last_error(context));
-    porta_plan *plan = plan_of(context, graph);
-    print_message("encoder_layer: arena %llu of %llu bytes of intermediates\n",
+    porta_plan *plan = plan_with(context, graph, false);
+    porta_plan *fused = plan_with(context, graph, true);
+    print_message("encoder_layer: arena %llu of %llu bytes of intermediates, fused %llu of %llu\n",
                   (unsigned long long)plan->arena_peak,
-                  (unsigned long long)plan->intermediates_bytes);
+                  (unsigned long long)plan->intermediates_bytes,
+                  (unsigned long long)fused->arena_peak,
+                  (unsigned long long)fused->intermediates_bytes);
     assert_true(plan->arena_peak * 2 <= plan->intermediates_bytes);
+    assert_true(fused->arena_peak <= plan->arena_peak);
+    assert_true(fused->intermediates_bytes < plan->intermediates_bytes);
+    porta_plan_destroy(fused);
     porta_plan_destroy(plan);
     porta_graph_destroy(graph);
+    porta_context_destroy(context);
+}
+
+static const char *op_name_of(const porta_graph *graph, int node)
+{
+    return porta_op_get(graph->nodes[node].op)->name;
+}
+
+/* The steps of a plan whose op column is `op`. */
+static int steps_named(const porta_plan *plan, const char *op)
+{
+    int n = 0;
+    for (int i = 0; i < plan->n_steps; i++) n += !strcmp(plan->steps[i].op, op);
+    return n;
+}
+
+/* The encoder example fuses its feed-forward linear with gelu and both residual adds with their
+ * layernorms: three steps fewer, and `porta plan` names the pairs. */
+static void test_encoder_fusion(void **state)
+{
+    (void)state;
+    porta_context *context;
+    assert_int_equal(porta_context_create(&context), PORTA_OK);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/graphs/examples/encoder_layer.pg", getenv("PORTA_SOURCE_ROOT"));
+    porta_graph *graph = NULL;
+    if (porta_graph_load(context, path, &graph) != PORTA_OK)
+        fail_msg("%s", porta_last_error(context));
+    porta_plan *fused = plan_with(context, graph, true);
+    porta_plan *unfused = plan_with(context, graph, false);
+    print_message("encoder_layer: %d steps fused, %d unfused\n", fused->n_steps,
+                  unfused->n_steps);
+    assert_int_equal(fused->n_fused, 3);
+    assert_int_equal(unfused->n_fused, 0);
+    assert_int_equal(fused->n_steps, unfused->n_steps - 3);
+    assert_int_equal(steps_named(fused, "linear+gelu"), 1);
+    assert_int_equal(steps_named(fused, "add+layernorm"), 2);
+    assert_int_equal(steps_named(fused, "gelu") + steps_named(fused, "add"), 0);
+    assert_int_equal(steps_named(unfused, "gelu"), 1);
+    assert_int_equal(steps_named(unfused, "add"), 2);
+    /* the fused steps write the second node's result: the norms write h and y */
+    for (int i = 0; i < fused->n_steps; i++) {
+        const porta_plan_step *step = &fused->steps[i];
+        if (strcmp(step->op, "add+layernorm")) continue;
+        const char *name = graph->tensors[graph->nodes[step->node].output].name;
+        assert_true(!strcmp(name, "h") || !strcmp(name, "y"));
+        assert_string_equal(op_name_of(graph, step->first_node), "add");
+    }
+    porta_strbuf text = {0};
+    porta_plan_format(fused, &text);
+    assert_false(text.failed);
+    assert_non_null(strstr(text.data, " linear+gelu "));
+    assert_non_null(strstr(text.data, " add+layernorm  h "));
+    assert_non_null(strstr(text.data, ", 3 fused\n"));
+    porta_strbuf_free(&text);
+    porta_plan_destroy(fused);
+    porta_plan_destroy(unfused);
+    porta_graph_destroy(graph);
+    porta_context_destroy(context);
+}
+
+/* Which pairs fuse: a result that is an output, read twice, f16, or an add that broadcasts
+ * never does, nor a residual made after the linear; an add that a norm reads fuses with the
+ * norm, not with its linear. */
+static void test_fusion_decisions(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *graph;
+        int fused;
+        const char *op;                 /* a step's op when it fuses */
+    } cases[] = {
+        {"graph g\ninput x : f32[4, 8]\nweight w : f32[5, 8]\ny = silu(linear(x, w))\noutput y\n",
+         1, "linear+silu"},
+        {"graph g\ninput x : f32[4, 8]\nweight w : f32[5, 8]\nh = linear(x, w)\ny = silu(h)\n"
+         "output h\noutput y\n", 0, NULL},
+        {"graph g\ninput x : f32[4, 8]\nweight w : f32[5, 8]\nh = linear(x, w)\n"
+         "y = add(relu(h), h)\noutput y\n", 0, NULL},
+        {"graph g\ninput x : f16[4, 8]\nweight w : f16[5, 8]\ny = gelu(linear(x, w))\noutput y\n",
+         0, NULL},
+        {"graph g\ninput x : f32[4, 8]\nweight w : f32[8, 5]\ny = gelu(matmul(x, w))\noutput y\n",
+         0, NULL},
+        {"graph g\ninput x : f32[4, 8]\ninput r : f32[4, 8]\nweight g : f32[8]\n"
+         "y = rmsnorm(add(x, r), g)\noutput y\n", 1, "add+rmsnorm"},
+        {"graph g\ninput x : f32[4, 8]\ninput r : f32[8]\nweight g : f32[8]\n"
+         "y = layernorm(add(x, r), g)\noutput y\n", 0, NULL},
+        {"graph g\ninput x : f32[4, 8]\ninput r : f32[4, 8]\nweight g : f32[8]\n"
+         "s = add(x, r)\ny = layernorm(s, g)\noutput s\noutput y\n", 0, NULL},
+        {"graph g\ninput x : f32[4, 8]\nweight w : f32[8, 8]\nweight g : f32[8]\n"
+         "y = layernorm(add(x, tanh(linear(x, w))), g)\noutput y\n", 2, "linear+tanh"},
+        {"graph g\ninput x : f32[4, 8]\ninput r : f32[4, 5]\nweight w : f32[5, 8]\n"
+         "y = add(r, linear(x, w))\noutput y\n", 1, "linear+add"},
+        {"graph g\ninput x : f32[4, 8]\ninput r : f32[5]\nweight w : f32[5, 8]\n"
+         "y = add(linear(x, w), r)\noutput y\n", 0, NULL},
+        {"graph g\ninput x : f32[4, 8]\nweight w : f32[5, 8]\nh = linear(x, w)\n"
+         "r = sigmoid(h)\nt = linear(x, w)\ny = add(t, mul(r, h))\noutput y\n", 0, NULL},
+        {"graph g\ninput x : f32[4, 8]\nweight w : f32[8, 8]\nweight g : f32[8]\n"
+         "y = layernorm(add(x, linear(x, w)), g)\noutput y\n", 1, "add+layernorm"},
+    };
+    porta_context *context;
+    assert_int_equal(porta_context_create(&context), PORTA_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        porta_graph *graph = parse(context, cases[i].graph);
+        porta_plan *fused = plan_with(context, graph, true);
+        porta_plan *unfused = plan_with(context, graph, false);
+        print_message("case %zu: %d fused, %d steps (%d unfused)\n", i, fused->n_fused,
+                      fused->n_steps, unfused->n_steps);
+        assert_int_equal(fused->n_fused, cases[i].fused);
+        assert_int_equal(fused->n_steps, unfused->n_steps - cases[i].fused);
+        assert_int_equal(unfused->n_fused, 0);
+        if (cases[i].op) assert_int_equal(steps_named(fused, cases[i].op), 1);
+        porta_plan_destroy(fused);
+        porta_plan_destroy(unfused);
+        porta_graph_destroy(graph);
+    }
     porta_context_destroy(context);
 }
 
@@ -293,23 +422,35 @@ static void test_program_profile(void **state)
     rt_devices *devices = *state;
     porta_context *context = devices->context;
     porta_graph *graph = parse(context, linear_graph);
-    for (int d = 0; d < devices->count; d++) {
-        porta_device *device = devices->devices[d];
-        if (!porta_device_info(device)->timestamps) continue;
-        porta_program *program;
-        RT_CHECK(context, porta_program_create(device, graph, PORTA_PROGRAM_PROFILE, &program));
-        RT_CHECK(context, porta_program_run(program));
-        porta_step_time times[16];
-        int count = 0;
-        RT_CHECK(context, porta_program_profile(program, times, 16, &count));
-        assert_true(count >= 2);   /* linear and gelu (the f16 to f32 cast is a view) */
-        bool saw_gelu = false;
-        for (int i = 0; i < count && i < 16; i++) {
-            assert_true(times[i].ns >= 0);
-            if (!strcmp(times[i].op, "gelu") && !strcmp(times[i].tensor, "y")) saw_gelu = true;
+    /* fused, one step names both ops; with PORTA_FUSION=0, linear and gelu (the f16 to f32 cast
+     * is a view) */
+    static const struct {
+        const char *fusion, *op;
+        int steps;
+    } passes[] = {{"1", "linear+gelu", 1}, {"0", "gelu", 2}};
+    for (int pass = 0; pass < 2; pass++) {
+        setenv("PORTA_FUSION", passes[pass].fusion, 1);
+        for (int d = 0; d < devices->count; d++) {
+            porta_device *device = devices->devices[d];
+            if (!porta_device_info(device)->timestamps) continue;
+            porta_program *program;
+            RT_CHECK(context,
+                     porta_program_create(device, graph, PORTA_PROGRAM_PROFILE, &program));
+            RT_CHECK(context, porta_program_run(program));
+            porta_step_time times[16];
+            int count = 0;
+            RT_CHECK(context, porta_program_profile(program, times, 16, &count));
+            assert_int_equal(count, passes[pass].steps);
+            bool saw_y = false;
+            for (int i = 0; i < count && i < 16; i++) {
+                assert_true(times[i].ns >= 0);
+                if (!strcmp(times[i].op, passes[pass].op) && !strcmp(times[i].tensor, "y"))
+                    saw_y = true;
+            }
+            assert_true(saw_y);
+            porta_program_destroy(program);
         }
-        assert_true(saw_gelu);
-        porta_program_destroy(program);
+        unsetenv("PORTA_FUSION");
     }
     porta_graph_destroy(graph);
 }
@@ -321,6 +462,8 @@ int main(void)
         cmocka_unit_test(test_live_ranges_do_not_overlap),
         cmocka_unit_test(test_reshape_is_a_view),
         cmocka_unit_test(test_encoder_arena_peak),
+        cmocka_unit_test(test_encoder_fusion),
+        cmocka_unit_test(test_fusion_decisions),
     };
     const struct CMUnitTest programs[] = {
         cmocka_unit_test(test_program_values_and_weights),

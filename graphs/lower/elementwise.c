@@ -6,9 +6,8 @@
 
 #include <string.h>
 
-/* The unary kernel's OP constant (shaders/unary.k). */
-enum { UNARY_SCALE, UNARY_RELU, UNARY_GELU, UNARY_GELU_TANH, UNARY_SILU, UNARY_TANH,
-       UNARY_SIGMOID };
+/* The unary kernel's OP constant (shaders/unary.k): scale, or an activation's code (fuse.h). */
+enum { UNARY_SCALE = 0 };
 
 /* A flat step mapping element i of x to element i of the result (unary, cast), which may be
  * written over x; params start with the element count. */
@@ -29,19 +28,11 @@ static porta_status emit_map(porta_lower *lower, const porta_node *node,
 porta_status porta_lower_unary(porta_lower *lower, const porta_node *node)
 {
     const porta_graph *graph = porta_lower_graph(lower);
-    int op;
-    switch (node->op) {
-    case PORTA_OP_SCALE: op = UNARY_SCALE; break;
-    case PORTA_OP_RELU: op = UNARY_RELU; break;
-    case PORTA_OP_GELU:
-        op = !strcmp(porta_node_string(graph, node, "approximate"), "tanh") ? UNARY_GELU_TANH
-                                                                            : UNARY_GELU;
-        break;
-    case PORTA_OP_SILU: op = UNARY_SILU; break;
-    case PORTA_OP_TANH: op = UNARY_TANH; break;
-    case PORTA_OP_SIGMOID: op = UNARY_SIGMOID; break;
-    default:
-        return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL, "not a unary op");
+    int op = UNARY_SCALE;
+    if (node->op != PORTA_OP_SCALE) {
+        op = (int)porta_activation_of(graph, node);
+        if (op == PORTA_ACTIVATION_NONE)
+            return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL, "not a unary op");
     }
     struct {
         uint32_t n;

@@ -3,7 +3,8 @@
  * allocation. Once every node is lowered, the planner finds each arena store's live range (first
  * and last step binding it), lets a step write over an operand that dies there (in place), and
  * places the stores in one arena by greedy best fit, as ggml-alloc and TFLite's arena planner
- * do. Dependencies between steps come from overlapping byte ranges. */
+ * do. Dependencies between steps come from overlapping byte ranges. Which nodes fuse is decided
+ * before any rule runs (fuse.c); the driver then lowers each pair through its anchor's rule. */
 #include "graphs/lower/lower.h"
 #include "graphs/ops.h"
 
@@ -35,6 +36,7 @@ struct porta_lower {
     pending_step *steps;
     int n_steps, cap_steps;
     porta_lower_ref *tensor_at;    /* by tensor id; store -1 until placed */
+    porta_fusion *fused;           /* by node */
     bool *is_view;
     bool failed_alloc;
     int current_choice;            /* the node's latest variant decision; -1: none yet */
@@ -82,6 +84,7 @@ porta_plan_limits porta_plan_default_limits(void)
         .buffer_alignment = 256,
         .max_buffer_bytes = (uint64_t)1 << 30,
         .subgroup_size = 0,
+        .fusion = true,
     };
 }
 
@@ -108,6 +111,11 @@ bool porta_lower_record_choice(porta_lower *lower, const porta_plan_choice *choi
 
 const porta_graph *porta_lower_graph(const porta_lower *lower) { return lower->graph; }
 const porta_plan_limits *porta_lower_limits(const porta_lower *lower) { return &lower->limits; }
+
+const porta_fusion *porta_lower_fused(const porta_lower *lower, const porta_node *node)
+{
+    return &lower->fused[node - lower->graph->nodes];
+}
 
 int64_t porta_lower_elements(const porta_lower *lower, porta_tensor_id tensor)
 {
@@ -298,7 +306,16 @@ porta_status porta_lower_emit(porta_lower *lower, const porta_node *node,
     }
     pending_step *p = &lower->steps[lower->n_steps];
     memset(p, 0, sizeof *p);
-    p->step.node = (int)(node - lower->graph->nodes);
+    const porta_fusion *pair = porta_lower_fused(lower, node);
+    int index = (int)(node - lower->graph->nodes);
+    p->step.node = pair->kind ? pair->last : index;
+    p->step.first_node = pair->kind ? pair->first : index;
+    const char *op = porta_op_get(lower->graph->nodes[p->step.node].op)->name;
+    if (pair->kind)
+        snprintf(p->step.op, sizeof p->step.op, "%s+%s",
+                 porta_op_get(lower->graph->nodes[pair->first].op)->name, op);
+    else
+        snprintf(p->step.op, sizeof p->step.op, "%s", op);
     p->step.choice = lower->current_choice;
     p->step.kernel = kernel;
     p->step.config = step->config;
@@ -507,18 +524,22 @@ static porta_status lower_nodes(porta_lower *lower)
     }
     for (int k = 0; k < graph->n_nodes; k++) {
         const porta_node *node = &graph->nodes[graph->order[k]];
+        const porta_fusion *pair = &lower->fused[graph->order[k]];
+        /* a fused pair is lowered once, by its anchor's rule, and makes the second's result */
+        if (pair->kind && pair->anchor != graph->order[k]) continue;
+        const porta_node *made = pair->kind ? &graph->nodes[pair->last] : node;
         porta_lower_rule rule = rules[node->op];
         lower->current_choice = -1;
         porta_status status = rule(lower, node);
         if (status != PORTA_OK) return status;
         if (lower->failed_alloc)
             return porta_error(graph->context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
-        if (lower->tensor_at[node->output].store < 0)
-            return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL, "the rule placed no result");
-        if (lower->is_view[node->output]) {
+        if (lower->tensor_at[made->output].store < 0)
+            return porta_lower_fail(lower, made, PORTA_ERROR_INTERNAL, "the rule placed no result");
+        if (lower->is_view[made->output]) {
             plan->n_views++;
-        } else if (graph->tensors[node->output].dtype == PORTA_F16) {
-            status = round_f16_result(lower, node);
+        } else if (graph->tensors[made->output].dtype == PORTA_F16) {
+            status = round_f16_result(lower, made);
             if (status != PORTA_OK) return status;
         }
     }
@@ -546,10 +567,12 @@ porta_status porta_plan_create(const porta_graph *graph, const porta_plan_limits
     }
     lower.tensor_at = malloc((n + 1) * sizeof *lower.tensor_at);
     lower.is_view = calloc(n + 1, sizeof *lower.is_view);
+    lower.fused = malloc(((size_t)graph->n_nodes + 1) * sizeof *lower.fused);
     if (!plan || !plan->buffers || !plan->tensor_at || !plan->tensor_buffer_of ||
-        !lower.tensor_at || !lower.is_view) {
+        !lower.tensor_at || !lower.is_view || !lower.fused) {
         free(lower.tensor_at);
         free(lower.is_view);
+        free(lower.fused);
         porta_plan_destroy(plan);
         return porta_error(graph->context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
     }
@@ -562,6 +585,8 @@ porta_status porta_plan_create(const porta_graph *graph, const porta_plan_limits
     }
     plan->buffers[0] = (porta_plan_buffer){PORTA_PLAN_ARENA, -1, 0, {0}};
     plan->n_buffers = 1;
+    porta_fusion_find(graph, limits->fusion, lower.fused);
+    for (int i = 0; i < graph->n_nodes; i++) plan->n_fused += lower.fused[i].anchor == i;
 
     porta_status status = lower_nodes(&lower);
     if (status == PORTA_OK) {
@@ -593,6 +618,7 @@ porta_status porta_plan_create(const porta_graph *graph, const porta_plan_limits
     free(lower.steps);
     free(lower.tensor_at);
     free(lower.is_view);
+    free(lower.fused);
     if (status != PORTA_OK) {
         porta_plan_destroy(plan);
         return status;

@@ -7,6 +7,7 @@
 #ifndef PORTA_LOWER_H
 #define PORTA_LOWER_H
 
+#include "graphs/lower/fuse.h"
 #include "graphs/lower/plan.h"
 
 typedef struct porta_lower porta_lower;
@@ -20,6 +21,11 @@ typedef struct porta_lower_ref {
 
 const porta_graph *porta_lower_graph(const porta_lower *lower);
 const porta_plan_limits *porta_lower_limits(const porta_lower *lower);
+
+/* The fused pair a node belongs to (fuse.h), found once for the graph before any rule runs;
+ * kind PORTA_FUSION_NONE when it is lowered alone. The driver skips the pair's node that is not
+ * its anchor; the anchor's rule emits steps for both, writing the result of `last`. */
+const porta_fusion *porta_lower_fused(const porta_lower *lower, const porta_node *node);
 
 /* Where tensor `tensor` (an operand: input, weight or earlier result) lives. */
 porta_lower_ref porta_lower_tensor(porta_lower *lower, porta_tensor_id tensor);
@@ -94,9 +100,11 @@ int64_t porta_lower_elements(const porta_lower *lower, porta_tensor_id tensor);
  * a merged layout is a choice of strides, never a copy: a[b0, b1, m, k] is
  * a[b0 * a_batch[0] + b1 * a_batch[1] + m * a_m + k * a_k], and b and out likewise (a stride of
  * 0 broadcasts a batch dim). The bias, when bias.bytes is not 0, is a vector of n elements
- * added to every row. */
+ * added to every row. A residual, when residual.bytes is not 0, laid out like out, is added to
+ * every result after the bias (a linear fused with the add that reads it), and `activation`
+ * (fuse.h), when not NONE, is applied after that (a linear fused with its activation). */
 typedef struct porta_lower_gemm {
-    porta_lower_ref a, b, bias, out;
+    porta_lower_ref a, b, bias, out, residual;
     uint32_t batch[2], m, n, k;
     uint32_t a_batch[2], a_m, a_k;
     uint32_t b_batch[2], b_k, b_n;
@@ -105,6 +113,7 @@ typedef struct porta_lower_gemm {
     /* The node's operand slot that holds b, when b may be a weight that the gemm lays out for
      * itself once, when it is set (porta_lower_pack_weight); 0: none (slot 0 is never b). */
     int b_weight_slot;
+    porta_activation activation;
 } porta_lower_gemm;
 
 porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,
@@ -115,8 +124,10 @@ porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,
  * are [rows, cols] (y may take x's storage); softmax reads scale, causal and the optional mask
  * (mask.bytes 0: none) with x seen as [d0, d1, d2, cols] and the mask's element strides against
  * it (0 where it broadcasts); layernorm and rmsnorm read gamma [cols], eps and, for layernorm,
- * the optional beta (beta.bytes 0: none). The kernel's variant (family "norm": rows, strips,
- * lanes) and shape are chosen here from the row width and the device. */
+ * the optional beta (beta.bytes 0: none), and normalize the rows of x + residual when
+ * residual.bytes is not 0 (an add fused into the norm; residual is [rows, cols] like x). The
+ * kernel's variant (family "norm": rows, strips, lanes) and shape are chosen here from the row
+ * width and the device. */
 typedef enum porta_lower_norm_op {
     PORTA_LOWER_SOFTMAX = 0,
     PORTA_LOWER_LAYERNORM = 1,
@@ -126,7 +137,7 @@ typedef enum porta_lower_norm_op {
 typedef struct porta_lower_norm_step {
     porta_lower_norm_op op;
     porta_lower_ref x, y;
-    porta_lower_ref mask, gamma, beta;
+    porta_lower_ref mask, gamma, beta, residual;
     bool mask_i32;
     uint32_t rows, cols;
     float scale, eps;

@@ -1,5 +1,8 @@
 /* The matmul family: matmul and linear through one strided batched product (porta_lower_emit_gemm,
- * shared with the attention rules), and causal_conv1d. docs/ops.md states the math. */
+ * shared with the attention rules), and causal_conv1d. docs/ops.md states the math. A linear
+ * fused with the activation that reads it (fuse.h) is one gemm with that activation as its
+ * epilogue, and one fused with a residual add adds the other operand there; both are applied in
+ * the last of the steps a long K is split into. */
 #include "graphs/lower/lower.h"
 #include "graphs/ops.h"
 
@@ -20,6 +23,7 @@ typedef struct gemm_params {
     uint32_t out_off, out_b0, out_b1, out_m;
     uint32_t bias_off, has_bias, accumulate;
     float alpha;
+    uint32_t res_off, has_res;
 } gemm_params;
 
 typedef struct panel_params {
@@ -29,6 +33,7 @@ typedef struct panel_params {
     uint32_t out_off, out_b0, out_b1, out_m;
     uint32_t bias_off, has_bias, accumulate;
     float alpha;
+    uint32_t res_off, has_res;
 } panel_params;
 
 typedef struct pack_params {
@@ -123,13 +128,13 @@ static porta_status too_many_groups(porta_lower *lower, const porta_node *node,
 
 /* The 4x4 tiles of gemm.k, any strides, one step per range of K_PER_STEP. */
 static porta_status emit_tile4(porta_lower *lower, const porta_node *node,
-                               const porta_lower_gemm *g, const porta_lower_ref bindings[4],
+                               const porta_lower_gemm *g, const porta_lower_ref bindings[5],
                                gemm_params p)
 {
     porta_lower_step step = porta_lower_step_init(&porta_kernel_gemm, 1, 1, 1);
-    step.n_bindings = 4;
-    memcpy(step.bindings, bindings, 4 * sizeof *bindings);
-    step.config.n_constants = 3;
+    step.n_bindings = 5;
+    memcpy(step.bindings, bindings, 5 * sizeof *bindings);
+    step.config.n_constants = 4;
     step.config.constants[0] = g->k == 1 || g->a_k == 1;
     step.config.constants[1] = g->n == 1 || g->b_n == 1;
     step.config.constants[2] = !step.config.constants[1] && (g->k == 1 || g->b_k == 1);
@@ -139,13 +144,17 @@ static porta_status emit_tile4(porta_lower *lower, const porta_node *node,
     step.params = &p;
     step.param_bytes = sizeof p;
     uint32_t a_off = p.a_off, b_off = p.b_off;
-    bool bias = p.has_bias;
+    bool bias = p.has_bias, res = p.has_res;
     for (uint32_t k0 = 0; k0 < g->k; k0 += K_PER_STEP) {
         p.k = g->k - k0 < K_PER_STEP ? g->k - k0 : K_PER_STEP;
         p.a_off = a_off + k0 * g->a_k;
         p.b_off = b_off + k0 * g->b_k;
         p.accumulate = k0 > 0;
         p.has_bias = bias && k0 == 0;
+        /* the residual and the activation come after the whole sum: the last step only */
+        bool last = g->k - k0 <= K_PER_STEP;
+        p.has_res = res && last;
+        step.config.constants[3] = last ? (int32_t)g->activation : 0;
         porta_status status = emit_batches(lower, node, (uint64_t)g->batch[0] * g->batch[1],
                                            &step, &p.batch_base);
         if (status != PORTA_OK) return status;
@@ -203,7 +212,7 @@ static porta_status panels_of_b(porta_lower *lower, const porta_node *node,
 
 /* gemm_panel.k, one step per range of K_PER_STEP. */
 static porta_status emit_panels(porta_lower *lower, const porta_node *node,
-                                const porta_lower_gemm *g, const porta_lower_ref bindings[4],
+                                const porta_lower_gemm *g, const porta_lower_ref bindings[5],
                                 const gemm_params *gp)
 {
     porta_lower_ref bp;
@@ -215,19 +224,20 @@ static porta_status emit_panels(porta_lower *lower, const porta_node *node,
         .a_b0 = g->a_batch[0], .a_b1 = g->a_batch[1], .a_m = g->a_m,
         .bp_b0 = bp_batch[0], .bp_b1 = bp_batch[1], .panel_stride = g->k,
         .out_off = gp->out_off, .out_b0 = g->out_batch[0], .out_b1 = g->out_batch[1],
-        .out_m = g->out_m, .bias_off = gp->bias_off, .alpha = g->alpha,
+        .out_m = g->out_m, .bias_off = gp->bias_off, .alpha = g->alpha, .res_off = gp->res_off,
     };
     porta_lower_step step = porta_lower_step_init(&porta_kernel_gemm_panel, 1, 1, 1);
-    step.n_bindings = 4;
+    step.n_bindings = 5;
     step.bindings[0] = bindings[0];
     step.bindings[1] = bp;
     step.bindings[2] = bindings[2];
     step.bindings[3] = bindings[3];
+    step.bindings[4] = bindings[4];
     uint32_t panels = porta_lower_groups(g->n, PORTA_PLAN_PANEL_COLS);
     uint32_t rows = porta_lower_limits(lower)->kind == PORTA_PLAN_CPU_LANES ? PANEL_ROWS_LANES
                                                                              : PANEL_ROWS_VECTORS;
     if (g->m < rows) rows = g->m;       /* decoding (one row): no sums of repeated rows */
-    step.config.n_constants = 1;
+    step.config.n_constants = 2;
     step.config.constants[0] = (int32_t)rows;
     tile_grid(lower, panels, porta_lower_groups(g->m, rows), &step);
     if (step.groups[0] > MAX_GROUPS || step.groups[1] > MAX_GROUPS)
@@ -240,6 +250,9 @@ static porta_status emit_panels(porta_lower *lower, const porta_node *node,
         p.bp_off = k0;
         p.accumulate = k0 > 0;
         p.has_bias = gp->has_bias && k0 == 0;
+        bool last = g->k - k0 <= K_PER_STEP;
+        p.has_res = gp->has_res && last;
+        step.config.constants[1] = last ? (int32_t)g->activation : 0;
         status = emit_batches(lower, node, (uint64_t)g->batch[0] * g->batch[1], &step,
                               &p.batch_base);
         if (status != PORTA_OK) return status;
@@ -260,13 +273,14 @@ porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,
         .a_b0 = g->a_batch[0], .a_b1 = g->a_batch[1], .a_m = g->a_m, .a_k = g->a_k,
         .b_b0 = g->b_batch[0], .b_b1 = g->b_batch[1], .b_k = g->b_k, .b_n = g->b_n,
         .out_b0 = g->out_batch[0], .out_b1 = g->out_batch[1], .out_m = g->out_m,
-        .has_bias = g->bias.bytes != 0, .alpha = g->alpha,
+        .has_bias = g->bias.bytes != 0, .alpha = g->alpha, .has_res = g->residual.bytes != 0,
     };
-    porta_lower_ref bindings[4];
+    porta_lower_ref bindings[5];
     bindings[0] = aligned_binding(lower, g->a, &p.a_off);
     bindings[1] = aligned_binding(lower, g->b, &p.b_off);
     bindings[2] = aligned_binding(lower, p.has_bias ? g->bias : g->a, &p.bias_off);
     bindings[3] = aligned_binding(lower, g->out, &p.out_off);
+    bindings[4] = aligned_binding(lower, p.has_res ? g->residual : g->a, &p.res_off);
     const char *outside = NULL;
     if (!reaches_inside(g, p.a_off, g->a_batch, g->m, g->a_m, g->k, g->a_k, bindings[0].bytes))
         outside = "a";
@@ -278,6 +292,9 @@ porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,
     else if (!reaches_inside(g, p.out_off, g->out_batch, g->m, g->out_m, g->n, 1,
                              bindings[3].bytes))
         outside = "out";
+    else if (p.has_res && !reaches_inside(g, p.res_off, g->out_batch, g->m, g->out_m, g->n, 1,
+                                          bindings[4].bytes))
+        outside = "residual";
     if (outside)
         return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL,
                                 "gemm: operand %s's strides reach past its storage", outside);
@@ -332,17 +349,29 @@ porta_status porta_lower_matmul(porta_lower *lower, const porta_node *node)
     porta_status status = check_elements(lower, node);
     if (status != PORTA_OK) return status;
     uint32_t k = (uint32_t)as->dims[as->rank - 1];
+    /* fused with its activation or a residual add: the gemm writes that node's result */
+    const porta_fusion *pair = porta_lower_fused(lower, node);
+    const porta_node *made = pair->kind ? &graph->nodes[pair->last] : node;
     porta_lower_gemm g = {
         .a = porta_lower_tensor(lower, node->operands[0]),
         .b = porta_lower_tensor(lower, node->operands[1]),
-        .out = porta_lower_result(lower, node),
+        .out = porta_lower_result(lower, made),
         .batch = {1, 1},
         .n = (uint32_t)os->dims[os->rank - 1],
         .k = k,
         .a_k = 1,
         .alpha = 1.0f,
         .b_weight_slot = 1,
+        .activation = pair->kind == PORTA_FUSION_LINEAR_ACTIVATION
+                          ? porta_activation_of(graph, made)
+                          : PORTA_ACTIVATION_NONE,
     };
+    if (pair->kind == PORTA_FUSION_LINEAR_ADD) {
+        /* the add's other operand, laid out like the result (fuse.c saw that it does not
+         * broadcast) */
+        porta_tensor_id other = made->operands[made->operands[0] == node->output ? 1 : 0];
+        g.residual = porta_lower_tensor(lower, other);
+    }
     if (node->op == PORTA_OP_LINEAR) {
         /* x [..., IN] as [rows, IN]; w [OUT, IN] is b transposed */
         g.m = (uint32_t)(porta_lower_elements(lower, node->operands[0]) / k);

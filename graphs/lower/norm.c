@@ -8,8 +8,11 @@
  *           memory (CPU drivers with few, long rows)
  *   lanes   TX invocations per row reading neighbouring quads (GPUs: coalesced loads)
  * Whatever the variant, a row gets enough invocations that none loops past llvmpipe's budget
- * (docs/design.md): 3 passes of `per` quads at most, under 60,000 iterations in all. */
-#include "graphs/lower/lower.h"
+ * (docs/design.md): 3 passes of `per` quads at most, under 60,000 iterations in all.
+ *
+ * An add whose only use is a layernorm's or rmsnorm's x (fuse.h) is lowered with the norm: the
+ * step reads both operands of the add and the sum is never stored. */
+#include "graphs/lower/walk.h"
 #include "graphs/ops.h"
 
 #include <stdio.h>
@@ -35,7 +38,7 @@ typedef struct rows_params {
     uint32_t per;
 } rows_params;
 
-enum { BIND_X, BIND_MASK, BIND_GAMMA, BIND_BETA, BIND_Y, N_BINDINGS };
+enum { BIND_X, BIND_MASK, BIND_GAMMA, BIND_BETA, BIND_Y, BIND_RES, N_BINDINGS };
 
 static uint32_t next_pow2(uint32_t v)
 {
@@ -115,15 +118,17 @@ porta_status porta_lower_emit_norm(porta_lower *lower, const porta_node *node,
         .per = ceil_div(quads, tx),
     };
     porta_lower_step step = porta_lower_step_init(&porta_kernel_norm_rows, tx, ty, 1);
-    step.config.n_constants = 5;
+    step.config.n_constants = 6;
     step.config.constants[0] = (int32_t)norm->op;
     step.config.constants[1] = norm->mask.bytes ? (norm->mask_i32 ? MASK_I32 : MASK_FLOAT)
                                                 : MASK_NONE;
     step.config.constants[2] = (int32_t)tx;
     step.config.constants[3] = (int32_t)ty;
     step.config.constants[4] = variant != VARIANT_LANES;
+    step.config.constants[5] = norm->residual.bytes != 0;
     step.n_bindings = N_BINDINGS;
-    porta_lower_ref bindings[N_BINDINGS] = {norm->x, norm->mask, norm->gamma, norm->beta, norm->y};
+    porta_lower_ref bindings[N_BINDINGS] = {norm->x,    norm->mask, norm->gamma,
+                                            norm->beta, norm->y,    norm->residual};
     for (int b = 0; b < N_BINDINGS; b++)
         step.bindings[b] = bindings[b].bytes ? bindings[b] : bindings[BIND_X];
     /* rows spread over x, then y, when there are more groups than one dimension holds */
@@ -132,8 +137,11 @@ porta_status porta_lower_emit_norm(porta_lower *lower, const porta_node *node,
     step.groups[1] = porta_lower_groups(groups, step.groups[0]);
     step.params = &p;
     step.param_bytes = sizeof p;
-    step.in_place_in = BIND_X;
-    step.in_place_out = BIND_Y;
+    /* y may take x's bytes unless the residual reads them elsewhere (a view of x) */
+    if (!norm->residual.bytes || porta_walk_apart(norm->x, norm->residual)) {
+        step.in_place_in = BIND_X;
+        step.in_place_out = BIND_Y;
+    }
     return porta_lower_emit(lower, node, &step);
 }
 
@@ -201,6 +209,21 @@ porta_status porta_lower_norm(porta_lower *lower, const porta_node *node)
     };
     porta_status status = rows_of(lower, node, &norm);
     if (status != PORTA_OK) return status;
+    const porta_fusion *pair = porta_lower_fused(lower, node);
+    if (pair->kind == PORTA_FUSION_ADD_NORM) {
+        /* x is the add's node operand when it has one, the one that may be written in place
+         * (x + r is r + x exactly) */
+        const porta_node *add = &graph->nodes[pair->first];
+        porta_tensor_id a = add->operands[0], b = add->operands[1];
+        if (graph->tensors[a].kind != PORTA_TENSOR_NODE &&
+            graph->tensors[b].kind == PORTA_TENSOR_NODE) {
+            porta_tensor_id t = a;
+            a = b;
+            b = t;
+        }
+        norm.x = porta_lower_tensor(lower, a);
+        norm.residual = porta_lower_tensor(lower, b);
+    }
     norm.gamma = porta_lower_tensor(lower, node->operands[1]);
     if (layernorm && node->operands[2] >= 0)
         norm.beta = porta_lower_tensor(lower, node->operands[2]);

@@ -48,6 +48,9 @@ typedef struct porta_plan_limits {
     /* Variants measured fastest on this device (porta tune), one "family key variant" line per
      * shape a rule decided for; consulted after `variants`, before the rules' own choices. */
     const char *tuned;
+    /* Whether lowering fuses pairs of nodes into one step (graphs/lower/fuse.h);
+     * porta_plan_default_limits sets it, the runtime clears it for PORTA_FUSION=0. */
+    bool fusion;
 } porta_plan_limits;
 
 /* Where a rule's variant came from. */
@@ -99,9 +102,13 @@ typedef struct porta_plan_ref {
     uint64_t offset, bytes;
 } porta_plan_ref;
 
+#define PORTA_PLAN_OP_CHARS 32
 typedef struct porta_plan_step {
-    int node;                                   /* the graph node it implements */
+    /* The graph node it implements: for a fused pair (graphs/lower/fuse.h) the second node,
+     * whose result the pair writes, with first_node the first one; else first_node == node. */
+    int node, first_node;
     int choice;                                 /* the variant decision it follows; -1: none */
+    char op[PORTA_PLAN_OP_CHARS];               /* the op, or the fused ops: "linear+gelu" */
     const porta_kernel_source *kernel;
     porta_kernel_config config;
     int n_bindings;
@@ -130,6 +137,7 @@ typedef struct porta_plan {
     int n_in_place;                             /* steps writing over an operand */
     porta_plan_choice *choices;                 /* one per (family, key), in lowering order */
     int n_choices;
+    int n_fused;                                /* pairs of nodes lowered as one */
 } porta_plan;
 
 /* Limits that suit most GPUs: 256 invocations, 16 KiB shared memory, 256-byte alignment. */

@@ -28,8 +28,9 @@ static void format_bytes(porta_strbuf *out, uint64_t bytes)
 void porta_plan_format(const porta_plan *plan, porta_strbuf *out)
 {
     const porta_graph *graph = plan->graph;
-    porta_strbuf_append(out, "plan %s: %d steps, %d views, %d in place\n", graph->name,
-                        plan->n_steps, plan->n_views, plan->n_in_place);
+    porta_strbuf_append(out, "plan %s: %d steps, %d views, %d in place, %d fused\n",
+                        graph->name, plan->n_steps, plan->n_views, plan->n_in_place,
+                        plan->n_fused);
     porta_strbuf_append(out, "buffers:\n");
     for (int b = 0; b < plan->n_buffers; b++) {
         const porta_plan_buffer *buffer = &plan->buffers[b];
@@ -46,8 +47,8 @@ void porta_plan_format(const porta_plan *plan, porta_strbuf *out)
     for (int i = 0; i < plan->n_steps; i++) {
         const porta_plan_step *step = &plan->steps[i];
         const porta_node *node = &graph->nodes[step->node];
-        porta_strbuf_append(out, "  %3d %-18s %-14s %s", i, step->kernel->name,
-                            porta_op_get(node->op)->name, graph->tensors[node->output].name);
+        porta_strbuf_append(out, "  %3d %-18s %-14s %s", i, step->kernel->name, step->op,
+                            graph->tensors[node->output].name);
         porta_strbuf_append(out, "  grid %ux%ux%u local %ux%ux%u", step->groups[0],
                             step->groups[1], step->groups[2], step->config.local_size[0],
                             step->config.local_size[1], step->config.local_size[2]);

@@ -1,11 +1,13 @@
 /* Conformance cases: the matmul family (matmul, linear, causal_conv1d). Sizes of 1, primes and
  * other non-multiples of the 4x4 tile, products spanning many work-groups, batch dims that
  * broadcast on either side, transpose_b, linear of every input rank with and without bias, the
- * examples' shapes (encoder projection, decoding step, SNAIL blocks) and f16. */
+ * examples' shapes (encoder projection, decoding step, SNAIL blocks) and f16. The fused list
+ * (linear with each activation as the gemm's epilogue) runs with fusion on and off. */
 #include "conformance.h"
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 /* Small integers, different along k, so that a product with K past llvmpipe's loop budget sums
  * exactly in f32 (|partial sums| < 2^24) and a step that reads the wrong range of k shows. */
@@ -13,6 +15,34 @@ static bool fill_small_integers(const char *tensor, double *data, int64_t count)
 {
     (void)tensor;
     for (int64_t i = 0; i < count; i++) data[i] = (double)(i % 7) - 3.0;
+    return true;
+}
+
+/* x times 40, so the fused activations reach their tails (exp overflow, tanh and sigmoid
+ * saturated, gelu's exact zeros) */
+static bool fill_x_large(const char *tensor, double *data, int64_t count)
+{
+    if (strcmp(tensor, "x")) return false;
+    for (int64_t i = 0; i < count; i++) data[i] *= 40.0;
+    return true;
+}
+
+/* x [2, K] and w [5, K] with K past one step of the gemm (240,000): row 0 of x is all 1 and row 1
+ * small integers; w's column n is (n - 2) 2^-18 for the first 240,000 k and (4 - 2n) 2^-18 after,
+ * so the first step's sum of an output often has the other sign than the whole sum (an
+ * activation applied before the last step shows), and every partial sum is exact in f32. */
+static bool fill_long_k(const char *tensor, double *data, int64_t count)
+{
+    int64_t k = count / (strcmp(tensor, "x") ? 5 : 2);
+    if (!strcmp(tensor, "x")) {
+        for (int64_t i = 0; i < count; i++) data[i] = i < k ? 1.0 : (double)(i % 3) - 1.0;
+        return true;
+    }
+    if (strcmp(tensor, "w")) return false;
+    for (int64_t i = 0; i < count; i++) {
+        int64_t n = i / k;
+        data[i] = (double)(i % k < 240000 ? n - 2 : 4 - 2 * n) / 262144.0;
+    }
     return true;
 }
 
@@ -117,5 +147,77 @@ const conformance_case conformance_cases_matmul[] = {
     {"causal_conv1d",
      "graph conv1d_f16\ninput x : f16[2, 9, 6]\nweight w : f16[5, 6, 2]\nweight b : f16[5]\n"
      "y = causal_conv1d(x, w, b)\noutput y\n", NULL},
+    {NULL, NULL, NULL},
+};
+
+/* linear + activation, fused into the gemm's epilogue (graphs/lower/fuse.h): every activation with
+ * and without bias, edges of the 4x4 tiles and the 16-column panels, the tails, a K split into
+ * accumulating steps (the activation in the last one only), linear + add (a residual), and an
+ * intermediate that is also an output or read twice (not fused, still right). Run with fusion
+ * on and off. */
+const conformance_case conformance_cases_matmul_fused[] = {
+    {"linear",
+     "graph linear_relu\ninput x : f32[3, 7, 19]\nweight w : f32[21, 19]\nweight b : f32[21]\n"
+     "y = relu(linear(x, w, b))\noutput y\n", NULL},
+    {"linear",
+     "graph linear_relu_nobias\ninput x : f32[9, 19]\nweight w : f32[33, 19]\n"
+     "y = relu(linear(x, w))\noutput y\n", NULL},
+    {"linear",
+     "graph linear_gelu\ninput x : f32[3, 7, 19]\nweight w : f32[21, 19]\nweight b : f32[21]\n"
+     "y = gelu(linear(x, w, b))\noutput y\n", NULL},
+    {"linear",
+     "graph linear_gelu_nobias\ninput x : f32[9, 19]\nweight w : f32[33, 19]\n"
+     "y = gelu(linear(x, w))\noutput y\n", NULL},
+    {"linear",
+     "graph linear_gelu_tanh\ninput x : f32[3, 7, 19]\nweight w : f32[21, 19]\n"
+     "weight b : f32[21]\ny = gelu(linear(x, w, b), approximate=\"tanh\")\noutput y\n",
+     fill_x_large},
+    {"linear",
+     "graph linear_gelu_tanh_nobias\ninput x : f32[9, 19]\nweight w : f32[33, 19]\n"
+     "y = gelu(linear(x, w), approximate=\"tanh\")\noutput y\n", NULL},
+    {"linear",
+     "graph linear_silu\ninput x : f32[3, 7, 19]\nweight w : f32[21, 19]\nweight b : f32[21]\n"
+     "y = silu(linear(x, w, b))\noutput y\n", fill_x_large},
+    {"linear",
+     "graph linear_silu_nobias\ninput x : f32[9, 19]\nweight w : f32[33, 19]\n"
+     "y = silu(linear(x, w))\noutput y\n", NULL},
+    {"linear",
+     "graph linear_tanh\ninput x : f32[3, 7, 19]\nweight w : f32[21, 19]\nweight b : f32[21]\n"
+     "y = tanh(linear(x, w, b))\noutput y\n", NULL},
+    {"linear",
+     "graph linear_tanh_nobias\ninput x : f32[9, 19]\nweight w : f32[33, 19]\n"
+     "y = tanh(linear(x, w))\noutput y\n", fill_x_large},
+    {"linear",
+     "graph linear_sigmoid\ninput x : f32[3, 7, 19]\nweight w : f32[21, 19]\n"
+     "weight b : f32[21]\ny = sigmoid(linear(x, w, b))\noutput y\n", fill_x_large},
+    {"linear",
+     "graph linear_sigmoid_nobias\ninput x : f32[9, 19]\nweight w : f32[33, 19]\n"
+     "y = sigmoid(linear(x, w))\noutput y\n", NULL},
+    {"linear",
+     "graph linear_gelu_long_k\ninput x : f32[2, 300001]\nweight w : f32[5, 300001]\n"
+     "weight b : f32[5]\ny = gelu(linear(x, w, b))\noutput y\n", fill_long_k},
+    /* linear + add: the residual added in the gemm's epilogue, either operand order, a residual
+     * made by a node, a K split into steps, and a residual made after the linear (not fused) */
+    {"linear",
+     "graph linear_add\ninput x : f32[3, 7, 19]\ninput r : f32[3, 7, 21]\nweight w : f32[21, 19]\n"
+     "weight b : f32[21]\ny = add(r, linear(x, w, b))\noutput y\n", NULL},
+    {"linear",
+     "graph linear_add_node\ninput x : f32[9, 19]\nweight w : f32[33, 19]\n"
+     "weight v : f32[33, 19]\nr = linear(x, v)\ny = add(linear(x, w), tanh(r))\noutput y\n",
+     NULL},
+    {"linear",
+     "graph linear_add_long_k\ninput x : f32[2, 300001]\ninput r : f32[2, 5]\n"
+     "weight w : f32[5, 300001]\nweight b : f32[5]\ny = add(linear(x, w, b), r)\noutput y\n",
+     fill_long_k},
+    {"linear",
+     "graph linear_add_later\ninput x : f32[6, 19]\nweight w : f32[21, 19]\n"
+     "h = linear(x, w)\nr = sigmoid(h)\nt = linear(x, w)\ny = add(t, mul(r, h))\noutput y\n",
+     NULL},
+    {"linear", /* h is an output too: two steps */
+     "graph linear_gelu_output\ninput x : f32[6, 19]\nweight w : f32[21, 19]\n"
+     "weight b : f32[21]\nh = linear(x, w, b)\ny = gelu(h)\noutput h\noutput y\n", NULL},
+    {"linear", /* h read twice: two steps */
+     "graph linear_gelu_reused\ninput x : f32[6, 19]\nweight w : f32[21, 19]\n"
+     "h = linear(x, w)\ny = mul(gelu(h), h)\noutput y\n", NULL},
     {NULL, NULL, NULL},
 };

@@ -1,7 +1,8 @@
 /* Conformance cases: the norm family (softmax, layernorm, rmsnorm). Rows of length 1, primes,
  * rows longer than a work-group and many short rows sharing groups; softmax with float and i32
  * masks broadcast from lower ranks, causal with Sq < Sk and Sq > Sk, fully masked rows (by mask,
- * by causal, by -inf inputs), inputs of magnitude 1e4 and -inf; norms far from 0; f16. */
+ * by causal, by -inf inputs), inputs of magnitude 1e4 and -inf; norms far from 0; f16. The fused
+ * list (an add read only by the norm, fused into it) runs with fusion on and off. */
 #include "conformance.h"
 
 #include <math.h>
@@ -149,5 +150,51 @@ const conformance_case conformance_cases_norm[] = {
     {"rmsnorm",
      "graph rmsnorm_f16\ninput x : f16[3, 5, 13]\nweight g : f16[13]\n"
      "y = rmsnorm(x, g)\noutput y\n", NULL},
+    {NULL, NULL, NULL},
+};
+
+/* x [.., 384] far from 0 as in fill_x_offset and r multiples of 1/16 in [-0.5, 0.5): every sum is
+ * exact in f32 (a multiple of the ulp of x near 1e4), so the norm's precision shows rather than
+ * the rounding of the sum, which the reference does not have. */
+static bool fill_sum_offset(const char *tensor, double *data, int64_t count)
+{
+    if (!strcmp(tensor, "x")) return fill_x_offset(tensor, data, count);
+    if (strcmp(tensor, "r")) return false;
+    for (int64_t n = 0; n < count; n++) data[n] = floor(data[n] * 8.0) / 16.0;
+    return true;
+}
+
+/* add + layernorm and add + rmsnorm fused into one norm step (graphs/lower/fuse.h): two inputs,
+ * an input and a node result (the encoder's residual, either order; the node's storage taken
+ * in place), long rows with a tail, a sum far from 0, and a sum also read elsewhere or an output
+ * (not fused, still right). Run with fusion on and off. */
+const conformance_case conformance_cases_norm_fused[] = {
+    {"layernorm",
+     "graph add_layernorm\ninput x : f32[1, 37, 384]\ninput r : f32[1, 37, 384]\n"
+     "weight g : f32[384]\nweight b : f32[384]\ny = layernorm(add(x, r), g, b, eps=1e-12)\n"
+     "output y\n", NULL},
+    {"layernorm",
+     "graph add_layernorm_node\ninput x : f32[3, 401, 5]\ninput r : f32[3, 401, 5]\n"
+     "weight g : f32[5]\ny = layernorm(add(x, tanh(r)), g, eps=0.01)\noutput y\n", NULL},
+    {"layernorm",
+     "graph add_layernorm_offset\ninput x : f32[4, 384]\ninput r : f32[4, 384]\n"
+     "weight g : f32[384]\nweight b : f32[384]\ny = layernorm(add(x, r), g, b)\noutput y\n",
+     fill_sum_offset},
+    {"rmsnorm",
+     "graph add_rmsnorm_offset\ninput x : f32[2, 384]\ninput r : f32[2, 384]\n"
+     "weight g : f32[384]\ny = rmsnorm(add(r, x), g)\noutput y\n", fill_sum_offset},
+    {"rmsnorm",
+     "graph add_rmsnorm\ninput x : f32[3, 1031]\ninput r : f32[3, 1031]\nweight g : f32[1031]\n"
+     "y = rmsnorm(add(x, r), g, eps=1e-3)\noutput y\n", NULL},
+    {"rmsnorm",
+     "graph add_rmsnorm_node\ninput x : f32[2, 3, 211, 7]\ninput r : f32[2, 3, 211, 7]\n"
+     "weight g : f32[7]\ny = rmsnorm(add(sigmoid(x), r), g)\noutput y\n", NULL},
+    {"layernorm", /* the sum is an output too: two steps */
+     "graph add_layernorm_output\ninput x : f32[5, 67]\ninput r : f32[5, 67]\n"
+     "weight g : f32[67]\nweight b : f32[67]\ns = add(x, r)\ny = layernorm(s, g, b)\n"
+     "output s\noutput y\n", NULL},
+    {"rmsnorm", /* the sum read twice (a pre-norm residual): two steps */
+     "graph add_rmsnorm_reused\ninput x : f32[5, 67]\ninput r : f32[5, 67]\n"
+     "weight g : f32[67]\ns = add(x, r)\ny = add(rmsnorm(s, g), s)\noutput y\n", NULL},
     {NULL, NULL, NULL},
 };

@@ -38,5 +38,8 @@ extern const conformance_case conformance_cases_shape[];
 extern const conformance_case conformance_cases_matmul[];
 extern const conformance_case conformance_cases_norm[];
 extern const conformance_case conformance_cases_attention[];
+/* Cases of fused patterns (graphs/lower/fuse.h), each run with fusion on and off. */
+extern const conformance_case conformance_cases_matmul_fused[];
+extern const conformance_case conformance_cases_norm_fused[];
 
 #endif

@@ -1,0 +1,127 @@
+/* Finding the pairs that fuse (fuse.h): one walk over the nodes in order, each node looking back
+ * at the producers of its first two operands. */
+#include "graphs/lower/fuse.h"
+#include "graphs/ops.h"
+
+#include <string.h>
+
+porta_activation porta_activation_of(const porta_graph *graph, const porta_node *node)
+{
+    switch (node->op) {
+    case PORTA_OP_RELU: return PORTA_ACTIVATION_RELU;
+    case PORTA_OP_GELU:
+        return !strcmp(porta_node_string(graph, node, "approximate"), "tanh")
+                   ? PORTA_ACTIVATION_GELU_TANH
+                   : PORTA_ACTIVATION_GELU;
+    case PORTA_OP_SILU: return PORTA_ACTIVATION_SILU;
+    case PORTA_OP_TANH: return PORTA_ACTIVATION_TANH;
+    case PORTA_OP_SIGMOID: return PORTA_ACTIVATION_SIGMOID;
+    default: return PORTA_ACTIVATION_NONE;
+    }
+}
+
+static int uses_of(const porta_graph *graph, porta_tensor_id tensor)
+{
+    int uses = 0;
+    for (int i = 0; i < graph->n_nodes; i++)
+        for (int o = 0; o < graph->nodes[i].n_operands; o++)
+            uses += graph->nodes[i].operands[o] == tensor;
+    return uses;
+}
+
+static bool same_shape(const porta_shape *a, const porta_shape *b)
+{
+    if (a->rank != b->rank) return false;
+    for (int d = 0; d < a->rank; d++)
+        if (a->dims[d] != b->dims[d]) return false;
+    return true;
+}
+
+/* The node whose result `consumer` reads as operand `slot`, when that result may live only
+ * inside a fused step: made by a node, f32, no graph output, read by nothing else; else -1. */
+static int private_producer(const porta_graph *graph, const porta_node *consumer, int slot)
+{
+    porta_tensor_id t = consumer->operands[slot];
+    if (t < 0) return -1;
+    const porta_tensor *tensor = &graph->tensors[t];
+    if (tensor->kind != PORTA_TENSOR_NODE || tensor->is_output || tensor->dtype != PORTA_F32 ||
+        tensor->node < 0 || uses_of(graph, t) != 1)
+        return -1;
+    return tensor->node;
+}
+
+/* Whether norm node `norm` takes add node `add` as add + norm: neither operand broadcasts. */
+static bool add_norm(const porta_graph *graph, const porta_node *add, const porta_node *norm)
+{
+    bool is_norm = norm->op == PORTA_OP_LAYERNORM || norm->op == PORTA_OP_RMSNORM;
+    if (add->op != PORTA_OP_ADD || !is_norm) return false;
+    const porta_shape *sum = &graph->tensors[add->output].shape;
+    return same_shape(&graph->tensors[add->operands[0]].shape, sum) &&
+           same_shape(&graph->tensors[add->operands[1]].shape, sum);
+}
+
+/* A node that reads tensor t as its operand 0 (the first), or -1. */
+static int reader_of(const porta_graph *graph, porta_tensor_id t)
+{
+    for (int i = 0; i < graph->n_nodes; i++)
+        if (graph->nodes[i].operands[0] == t) return i;
+    return -1;
+}
+
+static int position_of(const porta_graph *graph, int node)
+{
+    for (int k = 0; k < graph->n_nodes; k++)
+        if (graph->order[k] == node) return k;
+    return -1;
+}
+
+/* linear + add: add node `last` whose operand `slot` is linear `first`'s private result. The
+ * other operand must not broadcast and must exist when the linear's step runs. */
+static bool linear_add(const porta_graph *graph, int first, int last, int slot)
+{
+    const porta_node *add = &graph->nodes[last], *linear = &graph->nodes[first];
+    if (add->op != PORTA_OP_ADD || linear->op != PORTA_OP_LINEAR) return false;
+    /* an add that a norm takes stays with the norm */
+    int reader = reader_of(graph, add->output);
+    if (reader >= 0 && private_producer(graph, &graph->nodes[reader], 0) == last &&
+        add_norm(graph, add, &graph->nodes[reader]))
+        return false;
+    porta_tensor_id other = add->operands[1 - slot];
+    const porta_tensor *o = &graph->tensors[other];
+    const porta_shape *sum = &graph->tensors[add->output].shape;
+    if (o->dtype != PORTA_F32 || !same_shape(&o->shape, sum) ||
+        !same_shape(&graph->tensors[linear->output].shape, sum))
+        return false;
+    return o->kind != PORTA_TENSOR_NODE || position_of(graph, o->node) < position_of(graph, first);
+}
+
+void porta_fusion_find(const porta_graph *graph, bool enabled, porta_fusion *by_node)
+{
+    for (int i = 0; i < graph->n_nodes; i++)
+        by_node[i] = (porta_fusion){PORTA_FUSION_NONE, -1, -1, -1};
+    if (!enabled) return;
+    for (int k = 0; k < graph->n_nodes; k++) {
+        int last = graph->order[k];
+        const porta_node *node = &graph->nodes[last];
+        for (int slot = 0; slot < 2; slot++) {
+            int first = private_producer(graph, node, slot);
+            if (first < 0 || by_node[first].kind != PORTA_FUSION_NONE) continue;
+            const porta_node *producer = &graph->nodes[first];
+            porta_fusion pair = {PORTA_FUSION_NONE, first, last, -1};
+            if (slot == 0 && producer->op == PORTA_OP_LINEAR && porta_activation_of(graph, node)) {
+                pair.kind = PORTA_FUSION_LINEAR_ACTIVATION;
+                pair.anchor = first;
+            } else if (slot == 0 && add_norm(graph, producer, node)) {
+                pair.kind = PORTA_FUSION_ADD_NORM;
+                pair.anchor = last;
+            } else if (linear_add(graph, first, last, slot)) {
+                pair.kind = PORTA_FUSION_LINEAR_ADD;
+                pair.anchor = first;
+            } else {
+                continue;
+            }
+            by_node[first] = by_node[last] = pair;
+            break;
+        }
+    }
+}

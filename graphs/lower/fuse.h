@@ -1,0 +1,56 @@
+/* Fusion: pairs of nodes that lowering turns into one step, decided once per graph before any
+ * rule runs (graphs/lower/fuse.c) and consulted by the rules through porta_lower_fused.
+ *   linear + activation   a linear whose result only relu, gelu, silu, tanh or sigmoid reads:
+ *                         one gemm step with the activation as its epilogue (the linear's rule
+ *                         lowers the pair)
+ *   add + layernorm       an add whose result only the norm reads (as its x): one norm step that
+ *   add + rmsnorm         reads both operands of the add (the norm's rule lowers the pair)
+ *   linear + add          an add of a linear's result and another tensor (a residual): one gemm
+ *                         that adds the other operand to its results (the linear's rule lowers
+ *                         the pair), when that operand is made before the linear and the add
+ *                         does not fuse into a norm (which saves as much and is preferred)
+ * A pair never fuses when the first node's result is a graph output or has any other use (it
+ * would have to be stored anyway), is not f32 (an f16 result is rounded to f16 between the two
+ * ops, which one step would skip), or, for the add, when an operand broadcasts. With
+ * porta_plan_limits.fusion false nothing fuses. */
+#ifndef PORTA_LOWER_FUSE_H
+#define PORTA_LOWER_FUSE_H
+
+#include "graphs/graph.h"
+
+#include <stdbool.h>
+
+/* The activation codes of shaders/activation.h: the unary kernel's OP and the gemm's ACT. */
+typedef enum porta_activation {
+    PORTA_ACTIVATION_NONE = 0,
+    PORTA_ACTIVATION_RELU = 1,
+    PORTA_ACTIVATION_GELU = 2,
+    PORTA_ACTIVATION_GELU_TANH = 3,
+    PORTA_ACTIVATION_SILU = 4,
+    PORTA_ACTIVATION_TANH = 5,
+    PORTA_ACTIVATION_SIGMOID = 6,
+} porta_activation;
+
+/* The activation a node applies, PORTA_ACTIVATION_NONE when it is no unary activation. */
+porta_activation porta_activation_of(const porta_graph *graph, const porta_node *node);
+
+typedef enum porta_fusion_kind {
+    PORTA_FUSION_NONE = 0,
+    PORTA_FUSION_LINEAR_ACTIVATION,
+    PORTA_FUSION_ADD_NORM,
+    PORTA_FUSION_LINEAR_ADD,
+} porta_fusion_kind;
+
+/* The pair a node belongs to. first's result is an operand of last (operand 0, or either for
+ * linear + add) and of nothing else; anchor is the one of the two whose rule emits the pair's
+ * steps, the other is lowered to nothing. */
+typedef struct porta_fusion {
+    porta_fusion_kind kind;
+    int first, last, anchor;       /* node indices; -1 when kind is NONE */
+} porta_fusion;
+
+/* Fills by_node[i] for every node i of a validated graph: its pair, or kind NONE for every node
+ * when `enabled` is false. A node belongs to at most one pair. */
+void porta_fusion_find(const porta_graph *graph, bool enabled, porta_fusion *by_node);
+
+#endif
