@@ -93,6 +93,17 @@ porta_status porta_graph_error_at_v(const porta_graph *graph, porta_srcpos pos,
 
 /* Element count of a shape; false when it overflows int64 or a dim is not positive. */
 bool porta_shape_elements(const porta_shape *shape, int64_t *out_count);
+/* FLOP and byte counts saturate at PORTA_COUNT_TOO_LARGE instead of wrapping, so that a count
+ * past 64 bits stays visible (validation refuses such a node) rather than reading as a small one. */
+#define PORTA_COUNT_TOO_LARGE UINT64_MAX
+static inline uint64_t porta_count_mul(uint64_t a, uint64_t b)
+{
+    return b && a > PORTA_COUNT_TOO_LARGE / b ? PORTA_COUNT_TOO_LARGE : a * b;
+}
+static inline uint64_t porta_count_add(uint64_t a, uint64_t b)
+{
+    return a > PORTA_COUNT_TOO_LARGE - b ? PORTA_COUNT_TOO_LARGE : a + b;
+}
 /* "[1, 128, 384]" into out. */
 void porta_shape_format(const porta_shape *shape, char *out, size_t size);
 bool porta_shape_equal(const porta_shape *a, const porta_shape *b);

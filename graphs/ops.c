@@ -206,10 +206,10 @@ uint64_t porta_node_bytes(const porta_graph *graph, const porta_node *node)
         const porta_tensor *t = &graph->tensors[node->operands[i]];
         int64_t n = 0;
         porta_shape_elements(&t->shape, &n);
-        bytes += (uint64_t)n * porta_dtype_size(t->dtype);
+        bytes = porta_count_add(bytes, (uint64_t)n * porta_dtype_size(t->dtype));
     }
     const porta_tensor *out = &graph->tensors[node->output];
     int64_t n = 0;
     porta_shape_elements(&out->shape, &n);
-    return bytes + (uint64_t)n * porta_dtype_size(out->dtype);
+    return porta_count_add(bytes, (uint64_t)n * porta_dtype_size(out->dtype));
 }

@@ -196,7 +196,8 @@ porta_status porta_infer_matmul(porta_infer *in)
 uint64_t porta_flops_matmul(const porta_graph *graph, const porta_node *node)
 {
     const porta_shape *a = operand_shape(graph, node, 0);
-    return 2u * (uint64_t)elements(out_shape(graph, node)) * (uint64_t)a->dims[a->rank - 1];
+    return porta_count_mul(2u * (uint64_t)elements(out_shape(graph, node)),
+                           (uint64_t)a->dims[a->rank - 1]);
 }
 
 porta_status porta_infer_linear(porta_infer *in)
@@ -227,7 +228,8 @@ uint64_t porta_flops_linear(const porta_graph *graph, const porta_node *node)
 {
     const porta_shape *w = operand_shape(graph, node, 1);
     uint64_t outputs = (uint64_t)elements(out_shape(graph, node));
-    return outputs * 2u * (uint64_t)w->dims[1] + (node->operands[2] >= 0 ? outputs : 0);
+    return porta_count_add(porta_count_mul(2u * outputs, (uint64_t)w->dims[1]),
+                           node->operands[2] >= 0 ? outputs : 0);
 }
 
 /* ---- softmax and norms ----------------------------------------------------------------------- */
@@ -246,7 +248,7 @@ porta_status porta_infer_softmax(porta_infer *in)
 
 uint64_t porta_flops_softmax(const porta_graph *graph, const porta_node *node)
 {
-    return 5u * (uint64_t)elements(out_shape(graph, node));
+    return porta_count_mul(5u, (uint64_t)elements(out_shape(graph, node)));
 }
 
 porta_status porta_infer_norm(porta_infer *in)
@@ -269,7 +271,13 @@ porta_status porta_infer_norm(porta_infer *in)
 
 uint64_t porta_flops_norm(const porta_graph *graph, const porta_node *node)
 {
-    return 8u * (uint64_t)elements(out_shape(graph, node));
+    return porta_count_mul(8u, (uint64_t)elements(out_shape(graph, node)));
+}
+
+/* Per score: a dot product over the head dim, the softmax, a weighted sum over the value dim. */
+static uint64_t per_score_flops(porta_attention_dims d)
+{
+    return porta_count_add(porta_count_add(2u * (uint64_t)d.head_dim, 2u * (uint64_t)d.v_dim), 5u);
 }
 
 /* ---- attention ------------------------------------------------------------------------------- */
@@ -359,8 +367,10 @@ porta_status porta_infer_attention(porta_infer *in)
 
 static uint64_t attention_core_flops(porta_attention_dims d)
 {
-    uint64_t scores = (uint64_t)(d.batch * d.heads * d.q_len * d.kv_len);
-    return scores * (2u * (uint64_t)d.head_dim + 5u + 2u * (uint64_t)d.v_dim);
+    /* the scores are never stored, so their count is not bounded by any tensor's */
+    uint64_t scores = porta_count_mul(porta_count_mul((uint64_t)d.batch, (uint64_t)d.heads),
+                                      porta_count_mul((uint64_t)d.q_len, (uint64_t)d.kv_len));
+    return porta_count_mul(scores, per_score_flops(d));
 }
 
 uint64_t porta_flops_sdpa(const porta_graph *graph, const porta_node *node)
@@ -403,10 +413,14 @@ uint64_t porta_flops_additive(const porta_graph *graph, const porta_node *node)
     porta_attention_dims d = porta_attention_dims_of(graph, node);
     uint64_t units = (uint64_t)operand_shape(graph, node, 3)->dims[0];
     uint64_t dq = (uint64_t)operand_shape(graph, node, 0)->dims[2];
-    uint64_t scores = (uint64_t)(d.batch * d.q_len * d.kv_len);
-    return 2u * (uint64_t)(d.batch * d.q_len) * units * dq +       /* Wq q */
-           2u * (uint64_t)(d.batch * d.kv_len) * units * (uint64_t)d.head_dim + /* Wk k */
-           scores * (4u * units + 5u + 2u * (uint64_t)d.v_dim);
+    uint64_t scores = porta_count_mul((uint64_t)d.batch,
+                                      porta_count_mul((uint64_t)d.q_len, (uint64_t)d.kv_len));
+    uint64_t wq_q = porta_count_mul(porta_count_mul(2u * (uint64_t)(d.batch * d.q_len), units), dq);
+    uint64_t wk_k = porta_count_mul(porta_count_mul(2u * (uint64_t)(d.batch * d.kv_len), units),
+                                    (uint64_t)d.head_dim);
+    uint64_t per_score = porta_count_add(porta_count_add(porta_count_mul(4u, units), 5u),
+                                         2u * (uint64_t)d.v_dim);
+    return porta_count_add(porta_count_add(wq_q, wk_k), porta_count_mul(scores, per_score));
 }
 
 porta_status porta_infer_luong(porta_infer *in)
@@ -440,11 +454,13 @@ porta_status porta_infer_luong(porta_infer *in)
 uint64_t porta_flops_luong(const porta_graph *graph, const porta_node *node)
 {
     porta_attention_dims d = porta_attention_dims_of(graph, node);
-    uint64_t scores = (uint64_t)(d.batch * d.q_len * d.kv_len);
-    uint64_t flops = scores * (2u * (uint64_t)d.head_dim + 5u + 2u * (uint64_t)d.v_dim);
+    uint64_t scores = porta_count_mul((uint64_t)d.batch,
+                                      porta_count_mul((uint64_t)d.q_len, (uint64_t)d.kv_len));
+    uint64_t flops = porta_count_mul(scores, per_score_flops(d));
     if (node->operands[3] >= 0) {
         const porta_shape *w = operand_shape(graph, node, 3);
-        flops += 2u * (uint64_t)(d.batch * d.q_len) * (uint64_t)(w->dims[0] * w->dims[1]);
+        flops = porta_count_add(flops, porta_count_mul(2u * (uint64_t)(d.batch * d.q_len),
+                                                       (uint64_t)(w->dims[0] * w->dims[1])));
     }
     return flops;
 }
@@ -629,7 +645,8 @@ porta_status porta_infer_conv1d(porta_infer *in)
 uint64_t porta_flops_conv1d(const porta_graph *graph, const porta_node *node)
 {
     const porta_shape *w = operand_shape(graph, node, 1);
-    return 2u * (uint64_t)elements(out_shape(graph, node)) * (uint64_t)(w->dims[1] * w->dims[2]);
+    return porta_count_mul(2u * (uint64_t)elements(out_shape(graph, node)),
+                           (uint64_t)(w->dims[1] * w->dims[2]));
 }
 
 porta_status porta_infer_kv_append(porta_infer *in)

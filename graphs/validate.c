@@ -88,6 +88,17 @@ static porta_status infer_node(porta_graph *graph, porta_node *node)
                                     out->name, info->name);
     out->dtype = in.out_dtype;
     out->shape = in.out_shape;
+    /* counts past 64 bits would make check, bench and plan report nonsense */
+    uint64_t flops = info->flops ? info->flops(graph, node) : 0;
+    uint64_t bytes = porta_node_bytes(graph, node);
+    if (flops == PORTA_COUNT_TOO_LARGE || bytes == PORTA_COUNT_TOO_LARGE) {
+        char shape[96];
+        porta_shape_format(&out->shape, shape, sizeof shape);
+        return porta_graph_error_at(graph, node->pos, PORTA_ERROR_SHAPE,
+                                    "node '%s' (%s) with result %s is too large: its %s count "
+                                    "exceeds 2^64", out->name, info->name, shape,
+                                    flops == PORTA_COUNT_TOO_LARGE ? "FLOP" : "byte");
+    }
     return PORTA_OK;
 }
 

@@ -1,5 +1,6 @@
 /* `porta check FILE [--json]`: parse and validate a graph, then list every tensor with its shape,
  * FLOPs and bytes. `porta print FILE`: the graph in canonical .pg form. */
+#include "graphs/graph.h"
 #include "host/commands.h"
 #include "porta.h"
 
@@ -58,10 +59,15 @@ static int print_text(const porta_graph *graph)
                porta_dtype_name(info.dtype), shape, info.op ? info.op : "-",
                (unsigned long long)info.flops, (unsigned long long)info.bytes,
                info.is_output ? "  (output)" : "");
-        flops += info.flops;
-        bytes += info.bytes;
+        flops = porta_count_add(flops, info.flops);
+        bytes = porta_count_add(bytes, info.bytes);
     }
-    printf("total: %llu flops, %llu bytes\n", (unsigned long long)flops, (unsigned long long)bytes);
+    /* each node's counts fit (validation refuses those that do not); a sum may not */
+    if (flops == PORTA_COUNT_TOO_LARGE || bytes == PORTA_COUNT_TOO_LARGE)
+        printf("total: too large to count in 64 bits\n");
+    else
+        printf("total: %llu flops, %llu bytes\n", (unsigned long long)flops,
+               (unsigned long long)bytes);
     return 0;
 }
 
@@ -91,8 +97,8 @@ static int print_json(const porta_graph *graph)
         cJSON_AddNumberToObject(item, "bytes", (double)info.bytes);
         cJSON_AddBoolToObject(item, "output", info.is_output);
         cJSON_AddItemToArray(list, item);
-        flops += info.flops;
-        bytes += info.bytes;
+        flops = porta_count_add(flops, info.flops);
+        bytes = porta_count_add(bytes, info.bytes);
     }
     cJSON_AddNumberToObject(root, "flops", (double)flops);
     cJSON_AddNumberToObject(root, "bytes", (double)bytes);

@@ -1,5 +1,6 @@
 /* One `porta bench` case: prepared once (graph, seeded inputs, the reference's outputs), then
  * compiled, timed and checked on each device. */
+#include "graphs/graph.h"
 #include "host/bench/bench.h"
 #include "host/reference/reference.h"
 #include "host/run_device.h"
@@ -90,8 +91,8 @@ int bench_prepare(porta_context *context, const bench_case *c, uint64_t seed,
     for (porta_tensor_id id = 0; id < porta_graph_tensor_count(p->graph); id++) {
         porta_tensor_info info;
         porta_graph_tensor_info(p->graph, id, &info);
-        p->flops += info.flops;
-        p->bytes += info.bytes;
+        p->flops = porta_count_add(p->flops, info.flops);
+        p->bytes = porta_count_add(p->bytes, info.bytes);
     }
     *out = p;
     return 0;
