@@ -100,8 +100,14 @@ static int print_json(const porta_graph *graph)
         flops = porta_count_add(flops, info.flops);
         bytes = porta_count_add(bytes, info.bytes);
     }
-    cJSON_AddNumberToObject(root, "flops", (double)flops);
-    cJSON_AddNumberToObject(root, "bytes", (double)bytes);
+    /* null: the sum does not fit in 64 bits */
+    if (flops == PORTA_COUNT_TOO_LARGE || bytes == PORTA_COUNT_TOO_LARGE) {
+        cJSON_AddNullToObject(root, "flops");
+        cJSON_AddNullToObject(root, "bytes");
+    } else {
+        cJSON_AddNumberToObject(root, "flops", (double)flops);
+        cJSON_AddNumberToObject(root, "bytes", (double)bytes);
+    }
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text) return 1;
