@@ -360,7 +360,12 @@ porta_status porta_infer_attention(porta_infer *in)
                     (long long)v->dims[2], (long long)kv_heads);
     porta_shape scores = {4, {q->dims[0], heads, q->dims[1], k->dims[1]}};
     if ((status = check_mask(in, 3, &scores))) return status;
-    in->out_shape = (porta_shape){3, {q->dims[0], q->dims[1], heads * (v->dims[2] / kv_heads)}};
+    /* grouped heads repeat v's features heads / kv_heads times, which no tensor bounds yet */
+    int64_t v_head_dim = v->dims[2] / kv_heads;
+    if (v_head_dim > INT64_MAX / heads)
+        return fail(in, "v %s: heads=%lld x %lld value features per head overflows 64 bits",
+                    SHAPE(*v), (long long)heads, (long long)v_head_dim);
+    in->out_shape = (porta_shape){3, {q->dims[0], q->dims[1], heads * v_head_dim}};
     in->out_dtype = in->in[0]->dtype;
     return PORTA_OK;
 }
