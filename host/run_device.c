@@ -138,8 +138,13 @@ int run_on_device(porta_context *context, porta_graph *graph, const run_device_o
     porta_program *program = NULL;
     double *times = NULL;
     int64_t largest = 1;
-    for (porta_tensor_id id = 0; id < porta_graph_tensor_count(graph); id++)
-        if (inputs->count[id] > largest) largest = inputs->count[id];
+    /* staging for what crosses to and from the device: inputs, weights and outputs */
+    for (porta_tensor_id id = 0; id < porta_graph_tensor_count(graph); id++) {
+        porta_tensor_info info;
+        porta_graph_tensor_info(graph, id, &info);
+        if ((info.kind != PORTA_TENSOR_NODE || info.is_output) && inputs->count[id] > largest)
+            largest = inputs->count[id];
+    }
     void *host = malloc((size_t)largest * 4);
     int rc = host ? 0 : fail(context, "out of memory");
     double start = host_now_ms();

@@ -82,6 +82,14 @@ static porta_plan_limits limits_of(const porta_device_caps *caps)
         limits.max_workgroup_size = caps->max_workgroup_dims[0];
     if (!limits.max_workgroup_size) limits.max_workgroup_size = 64;
     if (!limits.max_buffer_bytes) limits.max_buffer_bytes = (uint64_t)1 << 27;
+    /* a smaller binding range, so a small graph exercises the split arena on any device */
+    const char *cap = getenv("PORTA_MAX_BINDING_BYTES");
+    if (cap && *cap) {
+        char *end;
+        unsigned long long bytes = strtoull(cap, &end, 10);
+        if (!*end && bytes >= limits.buffer_alignment && bytes < limits.max_buffer_bytes)
+            limits.max_buffer_bytes = bytes;
+    }
     return limits;
 }
 

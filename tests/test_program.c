@@ -143,6 +143,101 @@ static void test_encoder_arena_peak(void **state)
     porta_context_destroy(context);
 }
 
+/* Three intermediates of 80,000 bytes live at once, with a sum after them; with a binding range
+ * of 128 KiB no two fit in one buffer. */
+static const char *three_live_graph = "graph three\n"
+                                      "input x : f32[20000]\n"
+                                      "a = relu(x)\n"
+                                      "b = tanh(x)\n"
+                                      "c = sigmoid(x)\n"
+                                      "d = add(a, b)\n"
+                                      "e = add(d, c)\n"
+                                      "output e\n";
+#define SMALL_BINDING_BYTES 131072
+
+/* Past the binding range the intermediates go to several arenas, each within the range, and no
+ * binding reaches past the end of its buffer. */
+static void test_arena_splits_at_binding_range(void **state)
+{
+    (void)state;
+    porta_context *context;
+    assert_int_equal(porta_context_create(&context), PORTA_OK);
+    porta_graph *graph = parse(context, three_live_graph);
+    porta_plan_limits limits = porta_plan_default_limits();
+    limits.max_buffer_bytes = SMALL_BINDING_BYTES;
+    porta_plan *plan = NULL;
+    porta_status status = porta_plan_create(graph, &limits, &plan);
+    if (status != PORTA_OK) fail_msg("plan: %s", porta_last_error(context));
+    assert_int_equal(plan->n_arenas, 3);
+    int arenas = 0;
+    for (int b = 0; b < plan->n_buffers; b++) {
+        if (plan->buffers[b].kind != PORTA_PLAN_ARENA) continue;
+        arenas++;
+        assert_true(plan->buffers[b].bytes <= SMALL_BINDING_BYTES);
+    }
+    assert_int_equal(arenas, plan->n_arenas);
+    assert_int_equal(plan->buffers[0].kind, PORTA_PLAN_ARENA);
+    for (int i = 0; i < plan->n_steps; i++)
+        for (int b = 0; b < plan->steps[i].n_bindings; b++) {
+            porta_plan_ref ref = plan->steps[i].bindings[b];
+            assert_true(ref.offset + ref.bytes <= plan->buffers[ref.buffer].bytes);
+            assert_int_equal(ref.offset % limits.buffer_alignment, 0);
+        }
+    porta_plan_destroy(plan);
+    /* with the default range the same graph keeps one arena */
+    plan = plan_of(context, graph);
+    assert_int_equal(plan->n_arenas, 1);
+    porta_plan_destroy(plan);
+    porta_graph_destroy(graph);
+    porta_context_destroy(context);
+}
+
+static void expect_refused(porta_context *context, const char *text, const char *const *words)
+{
+    porta_graph *graph = parse(context, text);
+    porta_plan_limits limits = porta_plan_default_limits();
+    limits.max_buffer_bytes = 1 << 20;
+    porta_plan *plan = NULL;
+    assert_int_equal(porta_plan_create(graph, &limits, &plan), PORTA_ERROR_UNSUPPORTED);
+    assert_null(plan);
+    const char *message = porta_last_error(context);
+    for (int i = 0; words[i]; i++)
+        if (!strstr(message, words[i])) fail_msg("'%s' missing from: %s", words[i], message);
+    porta_graph_destroy(graph);
+}
+
+/* A tensor larger than one binding can reach is refused with its name, its size and the limit:
+ * a weight, an intermediate and an output. */
+static void test_tensor_past_binding_range_refused(void **state)
+{
+    (void)state;
+    porta_context *context;
+    assert_int_equal(porta_context_create(&context), PORTA_OK);
+    expect_refused(context,
+                   "graph emb\n"
+                   "input ids : i32[4]\n"
+                   "weight table : f32[1000, 384]\n"
+                   "y = embedding(ids, table)\n"
+                   "output y\n",
+                   (const char *const[]){"'table'", "1536000 bytes", "1048576 bytes", NULL});
+    expect_refused(context,
+                   "graph big\n"
+                   "input x : f32[300000]\n"
+                   "h = relu(x)\n"
+                   "y = scale(h, s=2)\n"
+                   "output y\n",
+                   (const char *const[]){"'x'", "1200000 bytes", "1048576 bytes", NULL});
+    expect_refused(context,
+                   "graph wide\n"
+                   "input x : f32[1000, 1]\n"
+                   "input z : f32[1, 300]\n"
+                   "h = matmul(x, z)\n"
+                   "y = scale(h, s=2)\n"
+                   "output y\n",
+                   (const char *const[]){"'h'", "1200000 bytes", "1048576 bytes", NULL});
+    porta_context_destroy(context);
+}
+
 static const char *op_name_of(const porta_graph *graph, int node)
 {
     return porta_op_get(graph->nodes[node].op)->name;
@@ -359,6 +454,57 @@ static void test_program_values_and_weights(void **state)
     porta_graph_destroy(graph);
 }
 
+/* The split arena on every device: the binding range lowered so the three live intermediates
+ * take three arenas, and the result matches the reference. */
+static void test_program_split_arena(void **state)
+{
+    rt_devices *devices = *state;
+    porta_context *context = devices->context;
+    porta_graph *graph = parse(context, three_live_graph);
+    porta_reference_values *values;
+    RT_CHECK(context, porta_reference_values_create(graph, &values));
+    porta_tensor_id x = porta_graph_find_tensor(graph, "x"), e = porta_graph_find_tensor(graph, "e");
+    enum { N = 20000 };
+    float *xs = malloc(N * sizeof *xs), *es = malloc(N * sizeof *es);
+    assert_non_null(xs);
+    assert_non_null(es);
+    for (int i = 0; i < N; i++) {
+        xs[i] = (float)((i % 97) * 0.0625 - 3.0);
+        values->data[x][i] = xs[i];
+    }
+    RT_CHECK(context, porta_reference_run(graph, values));
+    char limit[32];
+    snprintf(limit, sizeof limit, "%d", SMALL_BINDING_BYTES);
+    setenv("PORTA_MAX_BINDING_BYTES", limit, 1);
+    for (int d = 0; d < devices->count; d++) {
+        const char *id = porta_device_info(devices->devices[d])->id;
+        porta_program *program;
+        RT_CHECK(context, porta_program_create(devices->devices[d], graph, 0, &program));
+        /* the program's plan has an arena buffer for each of the three live intermediates */
+        char *text = NULL;
+        RT_CHECK(context, porta_program_describe(program, &text));
+        int arenas = 0;
+        for (const char *line = text; line; line = strchr(line + 1, '\n'))
+            if (!strncmp(line, "\n  b", 4) && strstr(line, " arena ") &&
+                strstr(line, " arena ") < strchr(line + 1, '\n'))
+                arenas++;
+        free(text);
+        if (arenas < 3) fail_msg("%s: %d arena buffers, expected 3 or more", id, arenas);
+        RT_CHECK(context, porta_program_set(program, "x", xs, N * sizeof *xs));
+        RT_CHECK(context, porta_program_run(program));
+        RT_CHECK(context, porta_program_get(program, "e", es, N * sizeof *es));
+        for (int i = 0; i < N; i++)
+            if (fabs(es[i] - values->data[e][i]) > 1e-5 + 1e-5 * fabs(values->data[e][i]))
+                fail_msg("%s: e[%d] = %.9g, reference %.9g", id, i, es[i], values->data[e][i]);
+        porta_program_destroy(program);
+    }
+    unsetenv("PORTA_MAX_BINDING_BYTES");
+    free(xs);
+    free(es);
+    porta_reference_values_destroy(values);
+    porta_graph_destroy(graph);
+}
+
 static void expect_error(porta_context *context, porta_status got, porta_status want,
                          const char *needle)
 {
@@ -464,9 +610,12 @@ int main(void)
         cmocka_unit_test(test_encoder_arena_peak),
         cmocka_unit_test(test_encoder_fusion),
         cmocka_unit_test(test_fusion_decisions),
+        cmocka_unit_test(test_arena_splits_at_binding_range),
+        cmocka_unit_test(test_tensor_past_binding_range_refused),
     };
     const struct CMUnitTest programs[] = {
         cmocka_unit_test(test_program_values_and_weights),
+        cmocka_unit_test(test_program_split_arena),
         cmocka_unit_test(test_program_errors),
         cmocka_unit_test(test_program_profile),
     };

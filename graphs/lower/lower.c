@@ -1,46 +1,18 @@
-/* The lowering driver and the memory planner. Rules (lower_*.c) turn nodes into steps that bind
- * ranges of "stores": one per input, weight and output tensor (own buffers) and one per arena
- * allocation. Once every node is lowered, the planner finds each arena store's live range (first
- * and last step binding it), lets a step write over an operand that dies there (in place), and
- * places the stores in one arena by greedy best fit, as ggml-alloc and TFLite's arena planner
- * do. Dependencies between steps come from overlapping byte ranges. Which nodes fuse is decided
- * before any rule runs (fuse.c); the driver then lowers each pair through its anchor's rule. */
+/* The lowering driver. Rules (lower_*.c) turn nodes into steps that bind ranges of "stores": one
+ * per input, weight and output tensor (own buffers) and one per arena allocation. Once every node
+ * is lowered, the memory planner (memory.c) finds each arena store's live range (first and last
+ * step binding it), lets a step write over an operand that dies there (in place), and places the
+ * stores in arenas within the device's binding range by greedy best fit. Dependencies between
+ * steps come from overlapping byte ranges. Which nodes fuse is decided before any rule runs
+ * (fuse.c); the driver then lowers each pair through its anchor's rule. */
 #include "graphs/lower/lower.h"
+#include "graphs/lower/stores.h"
 #include "graphs/ops.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct store {
-    bool arena;
-    int buffer;                 /* own buffers: index in the plan's buffers */
-    uint64_t bytes;
-    int first, last;            /* steps binding it; first -1: never bound */
-    int merged_into;            /* in-place: this store lives in another's bytes; -1: itself */
-    uint64_t offset;            /* arena stores: assigned by the planner */
-} store;
-
-typedef struct pending_step {
-    porta_plan_step step;       /* bindings' buffer field holds a store index until placed */
-    int in_place_in, in_place_out;
-} pending_step;
-
-struct porta_lower {
-    const porta_graph *graph;
-    porta_plan_limits limits;
-    porta_plan *plan;
-    store *stores;
-    int n_stores, cap_stores;
-    pending_step *steps;
-    int n_steps, cap_steps;
-    porta_lower_ref *tensor_at;    /* by tensor id; store -1 until placed */
-    porta_fusion *fused;           /* by node */
-    bool *is_view;
-    bool failed_alloc;
-    int current_choice;            /* the node's latest variant decision; -1: none yet */
-};
 
 static const porta_lower_rule rules[PORTA_OP_COUNT] = {
     [PORTA_OP_ADD] = porta_lower_binary,
@@ -129,7 +101,8 @@ static uint64_t tensor_bytes(const porta_lower *lower, porta_tensor_id tensor)
     return (uint64_t)porta_lower_elements(lower, tensor) * PORTA_PLAN_ELEMENT_BYTES;
 }
 
-static int new_store(porta_lower *lower, bool arena, int buffer, uint64_t bytes)
+static int new_store(porta_lower *lower, bool arena, int buffer, porta_tensor_id tensor,
+                     uint64_t bytes)
 {
     if (lower->n_stores == lower->cap_stores) {
         int cap = lower->cap_stores ? 2 * lower->cap_stores : 64;
@@ -141,7 +114,8 @@ static int new_store(porta_lower *lower, bool arena, int buffer, uint64_t bytes)
         lower->stores = grown;
         lower->cap_stores = cap;
     }
-    lower->stores[lower->n_stores] = (store){arena, buffer, bytes, -1, -1, -1, 0};
+    lower->stores[lower->n_stores] =
+        (store){arena, buffer, bytes, -1, -1, -1, 0, 0, tensor, lower->current_node};
     return lower->n_stores++;
 }
 
@@ -166,9 +140,9 @@ porta_lower_ref porta_lower_result(porta_lower *lower, const porta_node *node)
     int s;
     if (lower->graph->tensors[out].is_output) {
         int buffer = add_buffer(lower->plan, PORTA_PLAN_OUTPUT, out, bytes);
-        s = new_store(lower, false, buffer, bytes);
+        s = new_store(lower, false, buffer, out, bytes);
     } else {
-        s = new_store(lower, true, -1, bytes);
+        s = new_store(lower, true, -1, out, bytes);
     }
     lower->tensor_at[out] = (porta_lower_ref){s, 0, bytes};
     return lower->tensor_at[out];
@@ -213,7 +187,7 @@ porta_lower_ref porta_lower_pack_weight(porta_lower *lower, const porta_node *no
 
 porta_lower_ref porta_lower_scratch(porta_lower *lower, uint64_t bytes)
 {
-    return (porta_lower_ref){new_store(lower, true, -1, bytes), 0, bytes};
+    return (porta_lower_ref){new_store(lower, true, -1, -1, bytes), 0, bytes};
 }
 
 porta_lower_ref porta_lower_sub(porta_lower_ref ref, uint64_t offset, uint64_t bytes)
@@ -254,6 +228,38 @@ porta_status porta_lower_fail(porta_lower *lower, const porta_node *node, porta_
                                 message);
 }
 
+/* A store larger than one binding can reach cannot run on this device; say which tensor. */
+static porta_status check_store_size(porta_lower *lower, int k)
+{
+    const porta_graph *graph = lower->graph;
+    uint64_t limit = lower->limits.max_buffer_bytes;
+    const store *s = &lower->stores[k];
+    if (s->bytes <= limit) return PORTA_OK;
+    if (s->tensor >= 0) {
+        const porta_tensor *t = &graph->tensors[s->tensor];
+        return porta_graph_error_at(graph, t->pos, PORTA_ERROR_UNSUPPORTED,
+                                    "tensor '%s' needs %llu bytes; the device binds at most %llu "
+                                    "bytes to one kernel argument", t->name,
+                                    (unsigned long long)s->bytes, (unsigned long long)limit);
+    }
+    const porta_node *node = &graph->nodes[s->node >= 0 ? s->node : 0];
+    return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
+                            "its scratch needs %llu bytes; the device binds at most %llu bytes "
+                            "to one kernel argument", (unsigned long long)s->bytes,
+                            (unsigned long long)limit);
+}
+
+/* Own buffers are allocated whether or not a step binds them. */
+static porta_status check_store_sizes(porta_lower *lower)
+{
+    for (int k = 0; k < lower->n_stores; k++) {
+        if (lower->stores[k].arena && lower->stores[k].first < 0) continue;
+        porta_status status = check_store_size(lower, k);
+        if (status != PORTA_OK) return status;
+    }
+    return PORTA_OK;
+}
+
 porta_status porta_lower_emit(porta_lower *lower, const porta_node *node,
                               const porta_lower_step *step)
 {
@@ -271,6 +277,12 @@ porta_status porta_lower_emit(porta_lower *lower, const porta_node *node,
         return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL,
                                 "kernel %s takes %d constants, the step gives %d", kernel->name,
                                 kernel->n_constants, step->config.n_constants);
+    /* before the grid's checks: a grid too large follows from a tensor too large */
+    for (int b = 0; b < step->n_bindings; b++) {
+        int k = step->bindings[b].store;
+        porta_status status = k >= 0 && k < lower->n_stores ? check_store_size(lower, k) : PORTA_OK;
+        if (status != PORTA_OK) return status;
+    }
     uint64_t invocations = (uint64_t)step->config.local_size[0] * step->config.local_size[1] *
                            step->config.local_size[2];
     if (invocations == 0 || invocations > lower->limits.max_workgroup_size)
@@ -350,165 +362,6 @@ static porta_status round_f16_result(porta_lower *lower, const porta_node *node)
     return porta_lower_emit(lower, node, &step);
 }
 
-/* Follows in-place merges to the store whose bytes a store uses. */
-static int root_of(const porta_lower *lower, int s)
-{
-    while (lower->stores[s].merged_into >= 0) s = lower->stores[s].merged_into;
-    return s;
-}
-
-static void merge_in_place(porta_lower *lower)
-{
-    for (int i = 0; i < lower->n_steps; i++) {
-        pending_step *p = &lower->steps[i];
-        if (p->in_place_in < 0 || p->in_place_out < 0) continue;
-        porta_plan_ref in = p->step.bindings[p->in_place_in];
-        porta_plan_ref out = p->step.bindings[p->in_place_out];
-        int in_root = root_of(lower, in.buffer);
-        store *si = &lower->stores[in_root], *so = &lower->stores[out.buffer];
-        if (!si->arena || !so->arena || so->merged_into >= 0 || in_root == out.buffer) continue;
-        /* the whole of both stores, the input dying here and the output born here */
-        if (in.offset != 0 || in.bytes != si->bytes || out.offset != 0 ||
-            out.bytes != so->bytes || si->bytes != so->bytes)
-            continue;
-        if (si->last != i || so->first != i) continue;
-        so->merged_into = in_root;
-        si->last = so->last;
-        lower->plan->n_in_place++;
-    }
-}
-
-typedef struct free_block {
-    uint64_t offset, bytes;
-} free_block;
-
-/* Greedy best fit in step order: a store is placed at its first step and its space freed after
- * its last, so the stores a step binds never overlap unless merged in place. */
-static porta_status place_arena(porta_lower *lower)
-{
-    uint64_t align = lower->limits.buffer_alignment;
-    free_block *blocks = malloc(((size_t)lower->n_stores + 1) * sizeof *blocks);
-    int *order = malloc(((size_t)lower->n_stores + 1) * sizeof *order);
-    if (!blocks || !order) {
-        free(blocks);
-        free(order);
-        return porta_error(lower->graph->context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
-    }
-    int n_blocks = 0;
-    uint64_t top = 0, sum = 0;
-    int n_order = 0;
-    for (int s = 0; s < lower->n_stores; s++)
-        if (lower->stores[s].arena && lower->stores[s].merged_into < 0 &&
-            lower->stores[s].first >= 0)
-            order[n_order++] = s;
-    /* stores are created in step order, so `order` is sorted by first step already, except
-     * scratch made before the result; sort by first step to be sure */
-    for (int a = 1; a < n_order; a++)
-        for (int b = a; b > 0 && lower->stores[order[b]].first < lower->stores[order[b - 1]].first;
-             b--) {
-            int t = order[b];
-            order[b] = order[b - 1];
-            order[b - 1] = t;
-        }
-    /* every arena allocation a step binds, those written in place included */
-    for (int k = 0; k < lower->n_stores; k++)
-        if (lower->stores[k].arena && lower->stores[k].first >= 0)
-            sum += (lower->stores[k].bytes + align - 1) / align * align;
-    int next = 0;
-    for (int step = 0; step < lower->n_steps; step++) {
-        for (; next < n_order && lower->stores[order[next]].first == step; next++) {
-            store *s = &lower->stores[order[next]];
-            uint64_t need = (s->bytes + align - 1) / align * align;
-            int best = -1;
-            for (int b = 0; b < n_blocks; b++)
-                if (blocks[b].bytes >= need && (best < 0 || blocks[b].bytes < blocks[best].bytes))
-                    best = b;
-            if (best >= 0) {
-                s->offset = blocks[best].offset;
-                blocks[best].offset += need;
-                blocks[best].bytes -= need;
-                if (!blocks[best].bytes) blocks[best] = blocks[--n_blocks];
-            } else {
-                /* grow the arena, reusing a free block that ends at the top */
-                int tail = -1;
-                for (int b = 0; b < n_blocks; b++)
-                    if (blocks[b].offset + blocks[b].bytes == top) tail = b;
-                if (tail >= 0) {
-                    s->offset = blocks[tail].offset;
-                    top = s->offset + need;
-                    blocks[tail] = blocks[--n_blocks];
-                } else {
-                    s->offset = top;
-                    top += need;
-                }
-            }
-        }
-        for (int k = 0; k < n_order; k++) {
-            store *s = &lower->stores[order[k]];
-            if (s->last != step) continue;
-            uint64_t bytes = (s->bytes + align - 1) / align * align;
-            free_block freed = {s->offset, bytes};
-            /* coalesce with neighbours */
-            for (int b = 0; b < n_blocks;) {
-                if (blocks[b].offset + blocks[b].bytes == freed.offset) {
-                    freed.offset = blocks[b].offset;
-                    freed.bytes += blocks[b].bytes;
-                    blocks[b] = blocks[--n_blocks];
-                } else if (freed.offset + freed.bytes == blocks[b].offset) {
-                    freed.bytes += blocks[b].bytes;
-                    blocks[b] = blocks[--n_blocks];
-                } else {
-                    b++;
-                }
-            }
-            blocks[n_blocks++] = freed;
-        }
-    }
-    free(blocks);
-    free(order);
-    lower->plan->arena_peak = top;
-    lower->plan->intermediates_bytes = sum;
-    lower->plan->buffers[0].bytes = top ? top : align;
-    if (top > lower->limits.max_buffer_bytes)
-        return porta_error(lower->graph->context, PORTA_ERROR_UNSUPPORTED,
-                           "graph '%s': the arena needs %llu bytes; the device's largest buffer "
-                           "is %llu bytes", lower->graph->name, (unsigned long long)top,
-                           (unsigned long long)lower->limits.max_buffer_bytes);
-    return PORTA_OK;
-}
-
-static porta_plan_ref resolve(const porta_lower *lower, porta_plan_ref ref)
-{
-    int root = root_of(lower, ref.buffer);
-    const store *s = &lower->stores[root];
-    if (s->arena) return (porta_plan_ref){0, s->offset + ref.offset, ref.bytes};
-    return (porta_plan_ref){s->buffer, ref.offset, ref.bytes};
-}
-
-static bool overlaps(porta_plan_ref a, porta_plan_ref b)
-{
-    return a.buffer == b.buffer && a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes;
-}
-
-static void find_deps(porta_plan *plan)
-{
-    for (int i = 0; i < plan->n_steps; i++) {
-        porta_plan_step *step = &plan->steps[i];
-        for (int j = i - 1; j >= 0 && step->n_deps < PORTA_PLAN_MAX_DEPS; j--) {
-            const porta_plan_step *earlier = &plan->steps[j];
-            bool hazard = false;
-            for (int a = 0; a < step->n_bindings && !hazard; a++)
-                for (int b = 0; b < earlier->n_bindings && !hazard; b++) {
-                    bool writes_a = (step->kernel->writes >> a) & 1;
-                    bool writes_b = (earlier->kernel->writes >> b) & 1;
-                    if ((writes_a || writes_b) && overlaps(step->bindings[a], earlier->bindings[b]))
-                        hazard = true;
-                }
-            if (hazard) step->deps[step->n_deps++] = j;
-        }
-    }
-}
-
 static porta_status lower_nodes(porta_lower *lower)
 {
     const porta_graph *graph = lower->graph;
@@ -520,7 +373,8 @@ static porta_status lower_nodes(porta_lower *lower)
         int buffer = add_buffer(plan, tensor->kind == PORTA_TENSOR_INPUT ? PORTA_PLAN_INPUT
                                                                          : PORTA_PLAN_WEIGHT,
                                 t, bytes);
-        lower->tensor_at[t] = (porta_lower_ref){new_store(lower, false, buffer, bytes), 0, bytes};
+        lower->tensor_at[t] =
+            (porta_lower_ref){new_store(lower, false, buffer, t, bytes), 0, bytes};
     }
     for (int k = 0; k < graph->n_nodes; k++) {
         const porta_node *node = &graph->nodes[graph->order[k]];
@@ -530,6 +384,7 @@ static porta_status lower_nodes(porta_lower *lower)
         const porta_node *made = pair->kind ? &graph->nodes[pair->last] : node;
         porta_lower_rule rule = rules[node->op];
         lower->current_choice = -1;
+        lower->current_node = graph->order[k];
         porta_status status = rule(lower, node);
         if (status != PORTA_OK) return status;
         if (lower->failed_alloc)
@@ -554,7 +409,7 @@ porta_status porta_plan_create(const porta_graph *graph, const porta_plan_limits
         return porta_error(graph->context, PORTA_ERROR_INVALID_ARGUMENT,
                            "porta_plan_create: graph '%s' is not validated", graph->name);
     porta_plan *plan = calloc(1, sizeof *plan);
-    porta_lower lower = {.graph = graph, .limits = *limits, .plan = plan};
+    porta_lower lower = {.graph = graph, .limits = *limits, .plan = plan, .current_node = -1};
     size_t n = (size_t)graph->n_tensors;
     if (plan) {
         plan->graph = graph;
@@ -590,8 +445,11 @@ porta_status porta_plan_create(const porta_graph *graph, const porta_plan_limits
 
     porta_status status = lower_nodes(&lower);
     if (status == PORTA_OK) {
-        merge_in_place(&lower);
-        status = place_arena(&lower);
+        porta_lower_merge_in_place(&lower);
+        status = check_store_sizes(&lower);
+    }
+    if (status == PORTA_OK) {
+        status = porta_lower_place_arenas(&lower);
     }
     if (status == PORTA_OK) {
         plan->steps = calloc((size_t)lower.n_steps + 1, sizeof *plan->steps);
@@ -603,16 +461,16 @@ porta_status porta_plan_create(const porta_graph *graph, const porta_plan_limits
         for (int i = 0; i < lower.n_steps; i++) {
             plan->steps[i] = lower.steps[i].step;
             for (int b = 0; b < plan->steps[i].n_bindings; b++)
-                plan->steps[i].bindings[b] = resolve(&lower, plan->steps[i].bindings[b]);
+                plan->steps[i].bindings[b] = porta_lower_resolve(&lower, plan->steps[i].bindings[b]);
         }
         for (size_t t = 0; t < n; t++) {
             porta_lower_ref at = lower.tensor_at[t];
             plan->tensor_at[t] = at.store < 0 ? (porta_plan_ref){-1, 0, 0}
-                                              : resolve(&lower, (porta_plan_ref){at.store,
+                                              : porta_lower_resolve(&lower, (porta_plan_ref){at.store,
                                                                                  at.offset,
                                                                                  at.bytes});
         }
-        find_deps(plan);
+        porta_lower_find_deps(plan);
     }
     free(lower.stores);
     free(lower.steps);

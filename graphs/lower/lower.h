@@ -1,6 +1,6 @@
 /* Lowering: one rule per op turns a node into kernel steps. A rule never picks addresses: it
  * asks for its operands' and result's storage, emits steps that bind byte ranges of them, and
- * the planner (graphs/lower/lower.c) later places every arena allocation by liveness.
+ * the planner (graphs/lower/memory.c) later places every arena allocation by liveness.
  *
  * A rule file holds one op family (elementwise.c, shape.c, matmul.c,
  * norm.c, attention.c); the table in lower.c maps each op to its rule. */

@@ -2,9 +2,10 @@
  * this (runtime/program.c turns it into buffers, kernels and one recorded sequence); graphs/
  * builds it (graphs/lower/lower.c) without knowing any GPU API.
  *
- * Storage: buffer 0 is the arena, which holds every intermediate at an offset chosen from
- * liveness; each input, weight and output tensor has a buffer of its own, so the host reads and
- * writes them without touching the arena. On a device every element takes 4 bytes: f32 as float,
+ * Storage: the arenas hold every intermediate at an offset chosen from liveness: buffer 0, and
+ * when one binding cannot reach them all (max_buffer_bytes) further arena buffers after the
+ * tensors' own, no intermediate straddling two. Each input, weight and output tensor has a buffer
+ * of its own, so the host reads and writes them without touching an arena. On a device every element takes 4 bytes: f32 as float,
  * i32 as int, and f16 as a float holding an f16 value (each f16 result is rounded to f16 by the
  * step that makes it, so results match f16 arithmetic between ops). */
 #ifndef PORTA_PLAN_H
@@ -37,6 +38,8 @@ typedef struct porta_plan_limits {
     uint32_t max_workgroup_size;
     uint64_t shared_memory_bytes;
     uint32_t buffer_alignment;      /* binding offsets are multiples of this */
+    /* the most bytes one buffer or binding may hold (Vulkan: maxStorageBufferRange, OpenCL:
+     * CL_DEVICE_MAX_MEM_ALLOC_SIZE); every arena is at most this, a larger tensor is refused */
     uint64_t max_buffer_bytes;
     uint32_t subgroup_size;         /* 0: none */
     porta_plan_device_kind kind;
@@ -127,11 +130,12 @@ typedef struct porta_plan {
     porta_plan_limits limits;
     porta_plan_step *steps;
     int n_steps;
-    porta_plan_buffer *buffers;                 /* [0] is the arena */
+    porta_plan_buffer *buffers;                 /* [0] is the first arena */
     int n_buffers;
+    int n_arenas;                               /* buffers of kind PORTA_PLAN_ARENA */
     porta_plan_ref *tensor_at;                  /* where each tensor lives, by tensor id */
     int *tensor_buffer_of;                      /* by tensor id: its own buffer, or -1 */
-    uint64_t arena_peak;                        /* bytes of the arena */
+    uint64_t arena_peak;                        /* bytes of all arenas */
     uint64_t intermediates_bytes;               /* sum over every arena allocation */
     int n_views;                                /* nodes lowered to no step */
     int n_in_place;                             /* steps writing over an operand */

@@ -76,8 +76,8 @@ void porta_reference_round(porta_dtype dtype, double *data, int64_t count)
     }
 }
 
-porta_status porta_reference_values_create(const porta_graph *graph,
-                                           porta_reference_values **out_values)
+static porta_status values_create(const porta_graph *graph, bool intermediates,
+                                  porta_reference_values **out_values)
 {
     if (!out_values) return PORTA_ERROR_INVALID_ARGUMENT;
     *out_values = NULL;
@@ -97,8 +97,9 @@ porta_status porta_reference_values_create(const porta_graph *graph,
         int64_t count = 1;
         ok = porta_shape_elements(&graph->tensors[t].shape, &count) &&
              (uint64_t)count <= SIZE_MAX / sizeof(double);
-        if (ok) {
-            values->count[t] = count;
+        if (ok) values->count[t] = count;
+        const porta_tensor *tensor = &graph->tensors[t];
+        if (ok && (intermediates || tensor->kind != PORTA_TENSOR_NODE || tensor->is_output)) {
             values->data[t] = calloc((size_t)count, sizeof(double));
             ok = values->data[t] != NULL;
         }
@@ -111,6 +112,18 @@ porta_status porta_reference_values_create(const porta_graph *graph,
     }
     *out_values = values;
     return PORTA_OK;
+}
+
+porta_status porta_reference_values_create(const porta_graph *graph,
+                                           porta_reference_values **out_values)
+{
+    return values_create(graph, true, out_values);
+}
+
+porta_status porta_reference_values_create_io(const porta_graph *graph,
+                                              porta_reference_values **out_values)
+{
+    return values_create(graph, false, out_values);
 }
 
 void porta_reference_values_destroy(porta_reference_values *values)

@@ -22,6 +22,10 @@ typedef struct porta_reference_values {
 /* Allocates a zeroed array for every tensor of a validated graph. */
 porta_status porta_reference_values_create(const porta_graph *graph,
                                            porta_reference_values **out_values);
+/* The same for the inputs, weights and outputs only; intermediates keep their counts and a NULL
+ * array, so running a graph elsewhere needs no host copy of what only the device holds. */
+porta_status porta_reference_values_create_io(const porta_graph *graph,
+                                              porta_reference_values **out_values);
 void porta_reference_values_destroy(porta_reference_values *values);
 
 /* Runs every node of a validated graph in topological order, reading the inputs' and weights'
