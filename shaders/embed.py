@@ -59,6 +59,14 @@ def main():
     if [int(i) for i, _ in constants] != list(range(len(constants))):
         sys.exit(f'embed.py: {kernel_path}: constant ids must be 0, 1, 2, ... in order')
 
+    # Structured loops of the SPIR-V (OpLoopMerge, opcode 246): lowering asks every step of a
+    # kernel that loops to state its iterations (graphs/lower/lower.h, the loop budget).
+    loops, at = 0, 5
+    while at < len(spirv) // 4:
+        word = int.from_bytes(spirv[4 * at:4 * at + 4], 'little')
+        loops += (word & 0xffff) == 246
+        at += max(word >> 16, 1)
+
     opencl = inline_includes(kernel, os.path.dirname(kernel_path), prelude)
     words = [int.from_bytes(spirv[i:i + 4], 'little') for i in range(0, len(spirv), 4)]
     rows = []
@@ -78,6 +86,7 @@ def main():
         out.write(f'    .n_buffers = {n_buffers},\n')
         out.write(f'    .writes = 0x{writes:x}u,\n')
         out.write(f'    .n_params = {len(params)},\n')
+        out.write(f'    .loops = {loops},\n')
         out.write(f'    .n_constants = {len(constants)},\n')
         out.write(f'    .constant_names = "{" ".join(n for _, n in constants)}",\n')
         out.write('};\n')

@@ -16,6 +16,7 @@ typedef struct porta_kernel_source {
     int n_buffers;
     uint32_t writes;                /* bit b: buffer b is not readonly (the kernel may write it) */
     int n_params;
+    int loops;                      /* loops in the kernel (its SPIR-V's OpLoopMerge) */
     /* Specialization constants 0..n_constants-1 (OpenCL: -D NAME=value, names as declared). The
      * work-group size is specialization constants 100, 101, 102 (OpenCL: the local size). */
     int n_constants;

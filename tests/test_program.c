@@ -2,7 +2,7 @@
  * encoder example's peak), and the program API on every device: values in and out, weights from
  * a safetensors file, profiles, and the errors of each call. */
 #include "graphs/graph.h"
-#include "graphs/lower/plan.h"
+#include "graphs/lower/lower.h"
 #include "graphs/ops.h"
 #include "host/reference/reference.h"
 #include "runtime_fixture.h"
@@ -601,6 +601,47 @@ static void test_program_profile(void **state)
     porta_graph_destroy(graph);
 }
 
+/* The loop budget (graphs/lower/lower.h): every step of a looping kernel states its iterations
+ * within the budget, long reductions split over steps (conv1d) or invocations (norms), and a
+ * step past it is refused with the node, the kernel and the count. */
+static void test_loop_budget(void **state)
+{
+    (void)state;
+    porta_context *context;
+    assert_int_equal(porta_context_create(&context), PORTA_OK);
+    porta_graph *graph = parse(context, "graph long\n"
+                                        "input x : f32[1, 3, 70000]\n"
+                                        "weight w : f32[2, 70000, 2]\n"
+                                        "input s : f32[2, 5000000]\n"
+                                        "y = causal_conv1d(x, w)\n"
+                                        "z = softmax(s)\n"
+                                        "output y\noutput z\n");
+    porta_plan *plan = plan_of(context, graph);
+    int conv_steps = 0;
+    for (int i = 0; i < plan->n_steps; i++) {
+        assert_true(plan->steps[i].loop_iterations <= PORTA_LOWER_LOOP_BUDGET);
+        assert_true(plan->steps[i].loop_iterations > 0);
+        conv_steps += !strcmp(plan->steps[i].kernel->name, "conv1d");
+    }
+    /* 2 taps x 70000 channels: two ranges of channels per tap */
+    assert_int_equal(conv_steps, 4);
+    porta_plan_destroy(plan);
+    porta_graph_destroy(graph);
+
+    /* a row of 2^28: 256 invocations (the most a work-group has) still loop 2^19 times each */
+    graph = parse(context, "graph too_long\ninput x : f32[1, 268435456]\ny = softmax(x)\n"
+                           "output y\n");
+    porta_plan_limits limits = porta_plan_default_limits();
+    porta_plan *refused = NULL;
+    assert_int_equal(porta_plan_create(graph, &limits, &refused), PORTA_ERROR_UNSUPPORTED);
+    assert_null(refused);
+    const char *message = porta_last_error(context);
+    assert_non_null(strstr(message, "node 'y' (softmax)"));
+    assert_non_null(strstr(message, "kernel norm_rows would loop 524296 times"));
+    porta_graph_destroy(graph);
+    porta_context_destroy(context);
+}
+
 int main(void)
 {
     const struct CMUnitTest plans[] = {
@@ -612,6 +653,7 @@ int main(void)
         cmocka_unit_test(test_fusion_decisions),
         cmocka_unit_test(test_arena_splits_at_binding_range),
         cmocka_unit_test(test_tensor_past_binding_range_refused),
+        cmocka_unit_test(test_loop_budget),
     };
     const struct CMUnitTest programs[] = {
         cmocka_unit_test(test_program_values_and_weights),

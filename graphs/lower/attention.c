@@ -28,10 +28,9 @@
  * split into ranges of at least SPLIT_MIN_KEYS so that about SPLIT_ITEMS invocations run. */
 #define SPLIT_ITEMS 256
 #define SPLIT_MIN_KEYS 128
-/* llvmpipe (lavapipe, rusticl) ends every loop of an invocation once its loops together have run
- * 65535 iterations (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS), silently: one invocation's keys are
- * bounded so that the kernel's loops stay under this budget. */
-#define LOOP_BUDGET 60000
+/* One invocation's keys are bounded so that the kernel's loops stay under the loop budget
+ * (lower.h). */
+#define LOOP_BUDGET PORTA_LOWER_LOOP_BUDGET
 
 /* The blocked kernel: at most FLASH_MAX_VECS 4-float vectors of a query row and of its output
  * chunk (its Q and O lists); splitting the keys of a decoding step until about this many
@@ -144,6 +143,7 @@ static porta_status emit_combine(porta_lower *lower, const porta_node *node,
         uint32_t rows, q_len, heads, v_dim, splits, o_sb, o_sh, o_ss;
     } p = {ap->rows, c->q_len, c->heads, c->v_dim, ap->splits, ap->o_sb, ap->o_sh, ap->o_ss};
     porta_lower_step step = porta_lower_step_init(&porta_kernel_attention_combine, wg, 1, 1);
+    step.loop_iterations = 2u * (uint64_t)p.splits - 1u;
     step.n_bindings = 2;
     step.bindings[0] = part;
     step.bindings[1] = c->out;
@@ -204,7 +204,7 @@ static attention_params params_of(porta_lower *lower, const attention_core *c, u
 static porta_status emit_attention(porta_lower *lower, const porta_node *node,
                                    const attention_core *c, porta_lower_step *step,
                                    uint64_t items, uint32_t wg, uint64_t rows, uint32_t splits,
-                                   uint32_t split_len, uint64_t layers)
+                                   uint32_t split_len, uint64_t layers, uint64_t loops)
 {
     porta_lower_ref mask_f, mask_i;
     attention_params p = params_of(lower, c, rows, splits, split_len, &mask_f, &mask_i);
@@ -229,6 +229,7 @@ static porta_status emit_attention(porta_lower *lower, const porta_node *node,
                                 "%llu query rows over %u keys of %u value features are too many "
                                 "for one dispatch", (unsigned long long)rows, c->kv_len, c->v_dim);
     step->groups[2] = (uint32_t)layers;
+    step->loop_iterations = loops;
     porta_status status = porta_lower_emit(lower, node, step);
     if (status != PORTA_OK || splits == 1) return status;
     uint32_t combine_wg = WORKGROUP;
@@ -284,8 +285,12 @@ static porta_status emit_rows(porta_lower *lower, const porta_node *node, const 
     step.config.n_constants = 1;
     step.config.constants[0] = (int32_t)chunk;
     /* x and y: query rows; z: chunks and splits */
+    uint64_t per_key = c->score == SCORE_DOT ? c->head_dim / 4 + c->head_dim % 4 + 2
+                                             : c->head_dim + 2;
+    uint64_t loops = (split_len + KEYS_PER_STEP - 1) / KEYS_PER_STEP *
+                     (1 + KEYS_PER_STEP * per_key);
     return emit_attention(lower, node, c, &step, rows, wg, rows, splits, split_len,
-                          (uint64_t)chunks * splits);
+                          (uint64_t)chunks * splits, loops);
 }
 
 /* Whether the blocked kernel holds a query row: at most FLASH_MAX_VECS vectors of 4 features. */
@@ -328,8 +333,9 @@ static porta_status emit_flash(porta_lower *lower, const porta_node *node, const
     step.config.constants[2] = (int32_t)qv4;
     step.config.constants[3] = (int32_t)ov4;
     /* x and y: blocks; z: chunks and splits */
+    uint64_t loops = (split_len + tile - 1) / tile * per_tile;
     return emit_attention(lower, node, c, &step, blocks * rows_wg, rows_wg, rows, splits,
-                          split_len, (uint64_t)chunks * splits);
+                          split_len, (uint64_t)chunks * splits, loops);
 }
 
 static porta_status emit_core(porta_lower *lower, const porta_node *node, const attention_core *c)

@@ -205,6 +205,7 @@ porta_lower_step porta_lower_step_init(const porta_kernel_source *kernel, uint32
     step.config.local_size[2] = local_z;
     step.groups[0] = step.groups[1] = step.groups[2] = 1;
     step.in_place_in = step.in_place_out = -1;
+    step.loop_iterations = PORTA_LOWER_LOOPS_UNSTATED;
     return step;
 }
 
@@ -295,6 +296,18 @@ porta_status porta_lower_emit(porta_lower *lower, const porta_node *node,
             return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
                                     "kernel %s needs %u work-groups in dimension %d; at most "
                                     "65535 are portable", kernel->name, step->groups[d], d);
+    /* the loop budget (lower.h): a looping kernel's rule states its count, which must fit */
+    uint64_t loops = kernel->loops ? step->loop_iterations : 0;
+    if (loops == PORTA_LOWER_LOOPS_UNSTATED)
+        return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL,
+                                "kernel %s loops, and the step states no bound on its "
+                                "iterations", kernel->name);
+    if (loops > PORTA_LOWER_LOOP_BUDGET)
+        return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
+                                "kernel %s would loop %llu times in one invocation; at most %u "
+                                "are allowed (llvmpipe stops an invocation's loops after 65535, "
+                                "silently)", kernel->name, (unsigned long long)loops,
+                                PORTA_LOWER_LOOP_BUDGET);
     for (int b = 0; b < step->n_bindings; b++) {
         porta_lower_ref ref = step->bindings[b];
         if (ref.store < 0 || ref.store >= lower->n_stores || ref.bytes == 0 ||
@@ -342,6 +355,7 @@ porta_status porta_lower_emit(porta_lower *lower, const porta_node *node,
     p->step.param_bytes = step->param_bytes;
     if (step->param_bytes) memcpy(p->step.params, step->params, step->param_bytes);
     memcpy(p->step.groups, step->groups, sizeof p->step.groups);
+    p->step.loop_iterations = loops;
     p->in_place_in = step->in_place_in;
     p->in_place_out = step->in_place_out;
     lower->n_steps++;

@@ -48,6 +48,16 @@ porta_lower_ref porta_lower_scratch(porta_lower *lower, uint64_t bytes);
 /* The sub-range [offset, offset + bytes) of a range. */
 porta_lower_ref porta_lower_sub(porta_lower_ref ref, uint64_t offset, uint64_t bytes);
 
+/* The loop budget. llvmpipe (lavapipe, rusticl) ends every loop of an invocation, silently, once
+ * its loops together have run 65,535 iterations (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS); each loop
+ * also counts a pass when it ends. Every step of a kernel that loops states the most iterations
+ * of its loop bodies any invocation runs (summed over its loops), and porta_lower_emit refuses a
+ * step past this budget, which leaves room for those ends: rules split work across invocations or
+ * steps to stay under it (docs/design.md). */
+#define PORTA_LOWER_LOOP_BUDGET 60000u
+/* A step's loop_iterations before its rule states them: refused for a kernel that loops. */
+#define PORTA_LOWER_LOOPS_UNSTATED UINT64_MAX
+
 /* One kernel dispatch. Bindings follow the kernel's buffer list; unused optional buffers (an
  * absent bias) still need a valid range: bind any operand and tell the kernel by a parameter. */
 typedef struct porta_lower_step {
@@ -63,9 +73,12 @@ typedef struct porta_lower_step {
      * every element before writing it and no other invocation may read it after (elementwise,
      * per-row norms). -1 and -1: never. */
     int in_place_in, in_place_out;
+    /* The most loop iterations one invocation runs (see PORTA_LOWER_LOOP_BUDGET); a kernel
+     * without loops needs none stated. */
+    uint64_t loop_iterations;
 } porta_lower_step;
 
-/* A step with the usual defaults: no in-place, groups 1. */
+/* A step with the usual defaults: no in-place, groups 1, loop iterations unstated. */
 porta_lower_step porta_lower_step_init(const porta_kernel_source *kernel, uint32_t local_x,
                                        uint32_t local_y, uint32_t local_z);
 

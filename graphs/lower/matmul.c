@@ -52,9 +52,10 @@ static const char *const gemm_variant_names[GEMM_VARIANTS] = {"tile4", "panels"}
 #define PANEL_ROWS_LANES 8u
 /* Packing B on the device costs K x N per run: worth it from this many rows of a on. */
 #define PACK_MIN_ROWS 16u
-/* llvmpipe (lavapipe, rusticl) ends an invocation's loops after 65535 iterations in all, silently
- * (docs/design.md); both kernels loop K/4 + 3 times, so K is split into steps of at most this. */
-#define K_PER_STEP 240000u
+/* Both gemm kernels loop K/4 + K%4 times, so K is split into steps that keep this under the loop
+ * budget (lower.h). */
+#define K_PER_STEP ((PORTA_LOWER_LOOP_BUDGET - 3u) * 4u)
+#define GEMM_LOOPS(k) ((uint64_t)(k) / 4u + (k) % 4u)
 
 /* A binding of `ref` whose offset is rounded down to the device's alignment; *elements gets the
  * distance in elements, which the kernel adds to its indices. */
@@ -155,6 +156,7 @@ static porta_status emit_tile4(porta_lower *lower, const porta_node *node,
         bool last = g->k - k0 <= K_PER_STEP;
         p.has_res = res && last;
         step.config.constants[3] = last ? (int32_t)g->activation : 0;
+        step.loop_iterations = GEMM_LOOPS(p.k);
         porta_status status = emit_batches(lower, node, (uint64_t)g->batch[0] * g->batch[1],
                                            &step, &p.batch_base);
         if (status != PORTA_OK) return status;
@@ -253,6 +255,7 @@ static porta_status emit_panels(porta_lower *lower, const porta_node *node,
         bool last = g->k - k0 <= K_PER_STEP;
         p.has_res = gp->has_res && last;
         step.config.constants[1] = last ? (int32_t)g->activation : 0;
+        step.loop_iterations = GEMM_LOOPS(p.k);
         status = emit_batches(lower, node, (uint64_t)g->batch[0] * g->batch[1], &step,
                               &p.batch_base);
         if (status != PORTA_OK) return status;
@@ -398,7 +401,10 @@ porta_status porta_lower_matmul(porta_lower *lower, const porta_node *node)
 
 typedef struct conv1d_params {
     uint32_t rows, steps, channels, outputs, taps, dilation, has_bias;
+    uint32_t tap_begin, tap_end, channel_begin, channel_end, accumulate;
 } conv1d_params;
+
+static uint32_t div_up(uint32_t a, uint32_t b) { return a / b + (a % b != 0); }
 
 porta_status porta_lower_conv1d(porta_lower *lower, const porta_node *node)
 {
@@ -434,5 +440,25 @@ porta_status porta_lower_conv1d(porta_lower *lower, const porta_node *node)
                                 "dimension", p.rows, p.outputs, MAX_GROUPS);
     step.params = &p;
     step.param_bytes = sizeof p;
-    return porta_lower_emit(lower, node, &step);
+    /* One invocation loops taps * (channels + 1) times: ranges of channels and then of taps,
+     * evenly sized, one accumulating step each, keep that under the loop budget. */
+    uint32_t channel_steps = div_up(p.channels, PORTA_LOWER_LOOP_BUDGET - 1u);
+    uint32_t per_channels = div_up(p.channels, channel_steps);
+    uint32_t tap_steps = div_up(p.taps, PORTA_LOWER_LOOP_BUDGET / (per_channels + 1u));
+    uint32_t per_taps = div_up(p.taps, tap_steps);
+    bool bias = p.has_bias;
+    for (uint32_t k0 = 0; k0 < p.taps; k0 += per_taps)
+        for (uint32_t c0 = 0; c0 < p.channels; c0 += per_channels) {
+            p.tap_begin = k0;
+            p.tap_end = p.taps - k0 < per_taps ? p.taps : k0 + per_taps;
+            p.channel_begin = c0;
+            p.channel_end = p.channels - c0 < per_channels ? p.channels : c0 + per_channels;
+            p.accumulate = k0 > 0 || c0 > 0;
+            p.has_bias = bias && !p.accumulate;
+            step.loop_iterations = (uint64_t)(p.tap_end - p.tap_begin) *
+                                   (p.channel_end - p.channel_begin + 1u);
+            porta_status status = porta_lower_emit(lower, node, &step);
+            if (status != PORTA_OK) return status;
+        }
+    return PORTA_OK;
 }

@@ -7,8 +7,8 @@
  *   strips  TX invocations per row, each a contiguous strip of it, the sums meeting in shared
  *           memory (CPU drivers with few, long rows)
  *   lanes   TX invocations per row reading neighbouring quads (GPUs: coalesced loads)
- * Whatever the variant, a row gets enough invocations that none loops past llvmpipe's budget
- * (docs/design.md): 3 passes of `per` quads at most, under 60,000 iterations in all.
+ * Whatever the variant, a row gets enough invocations that none loops past the loop budget
+ * (lower.h): `per` quads a pass and a tree of log2(TX) a reduction (norm_iterations).
  *
  * An add whose only use is a layernorm's or rmsnorm's x (fuse.h) is lowered with the norm: the
  * step reads both operands of the add and the sum is never stored. */
@@ -22,7 +22,6 @@ enum { VARIANT_ROWS, VARIANT_STRIPS, VARIANT_LANES, N_VARIANTS };
 static const char *const variant_names[N_VARIANTS] = {"rows", "strips", "lanes"};
 
 #define MAX_GROUPS 65535u
-#define LOOP_BUDGET 60000u
 /* GPUs (lanes): invocations a work-group, at most one row's */
 #define GPU_GROUP 256u
 /* CPU drivers: a row of `strips` gets invocations until each has at least this many quads, and
@@ -48,6 +47,16 @@ static uint32_t next_pow2(uint32_t v)
 }
 
 static uint32_t ceil_div(uint32_t a, uint32_t b) { return a / b + (a % b != 0); }
+
+/* The most loop iterations one invocation of norm_rows runs: softmax and rmsnorm two passes
+ * and one reduction, layernorm three passes and two. */
+static uint64_t norm_iterations(porta_lower_norm_op op, uint32_t per, uint32_t tx)
+{
+    uint64_t tree = 0;
+    while ((1u << tree) < tx) tree++;
+    uint64_t passes = op == PORTA_LOWER_LAYERNORM ? 3u : 2u;
+    return passes * per + (passes - 1u) * tree;
+}
 
 /* The rule's own variant for the device and the row shape. */
 static int chosen_variant(const porta_plan_limits *limits, uint32_t rows)
@@ -89,9 +98,11 @@ porta_status porta_lower_emit_norm(porta_lower *lower, const porta_node *node,
         if (tx > GPU_GROUP) tx = GPU_GROUP;
         ty = GPU_GROUP / tx;
     }
-    /* the loop budget: 3 passes of `per` quads, the tail and the trees */
-    uint32_t needed = next_pow2(ceil_div(quads, LOOP_BUDGET / 3u - 64u));
-    if (tx < needed) tx = needed;
+    /* the loop budget: more invocations a row until each loops little enough, as many as a
+     * work-group holds at most (lowering refuses the step past that) */
+    while (norm_iterations(norm->op, ceil_div(quads, tx), tx) > PORTA_LOWER_LOOP_BUDGET &&
+           tx * 2u <= limits->max_workgroup_size)
+        tx *= 2u;
     if (tx > limits->max_workgroup_size)
         return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
                                 "rows of %u columns need %u invocations each; the device "
@@ -137,6 +148,7 @@ porta_status porta_lower_emit_norm(porta_lower *lower, const porta_node *node,
     step.groups[1] = porta_lower_groups(groups, step.groups[0]);
     step.params = &p;
     step.param_bytes = sizeof p;
+    step.loop_iterations = norm_iterations(norm->op, p.per, tx);
     /* y may take x's bytes unless the residual reads them elsewhere (a view of x) */
     if (!norm->residual.bytes || porta_walk_apart(norm->x, norm->residual)) {
         step.in_place_in = BIND_X;

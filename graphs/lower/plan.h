@@ -119,6 +119,7 @@ typedef struct porta_plan_step {
     uint32_t param_bytes;
     uint8_t params[PORTA_PLAN_MAX_PARAM_BYTES];
     uint32_t groups[3];
+    uint64_t loop_iterations;                   /* the most one invocation runs (lower.h) */
     /* The latest earlier steps whose bytes this one reads or writes (read after write, write
      * after read or write), most recent first; at most PORTA_PLAN_MAX_DEPS are kept. */
     int n_deps;

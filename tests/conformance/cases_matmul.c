@@ -27,7 +27,7 @@ static bool fill_x_large(const char *tensor, double *data, int64_t count)
     return true;
 }
 
-/* x [2, K] and w [5, K] with K past one step of the gemm (240,000): row 0 of x is all 1 and row 1
+/* x [2, K] and w [5, K] with K past one step of the gemm (239,988): row 0 of x is all 1 and row 1
  * small integers; w's column n is (n - 2) 2^-18 for the first 240,000 k and (4 - 2n) 2^-18 after,
  * so the first step's sum of an output often has the other sign than the whole sum (an
  * activation applied before the last step shows), and every partial sum is exact in f32. */
@@ -147,6 +147,12 @@ const conformance_case conformance_cases_matmul[] = {
     {"causal_conv1d",
      "graph conv1d_f16\ninput x : f16[2, 9, 6]\nweight w : f16[5, 6, 2]\nweight b : f16[5]\n"
      "y = causal_conv1d(x, w, b)\noutput y\n", NULL},
+    {"causal_conv1d", /* taps x channels past the loop budget: split into accumulating steps */
+     "graph conv1d_many_channels\ninput x : f32[1, 3, 70000]\nweight w : f32[2, 70000, 2]\n"
+     "weight b : f32[2]\ny = causal_conv1d(x, w, b)\noutput y\n", NULL},
+    {"causal_conv1d", /* many taps, a few channels each: split over the taps */
+     "graph conv1d_many_taps\ninput x : f32[1, 2, 3]\nweight w : f32[2, 3, 40000]\n"
+     "y = causal_conv1d(x, w)\noutput y\n", NULL},
     {NULL, NULL, NULL},
 };
 

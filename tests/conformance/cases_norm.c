@@ -63,6 +63,24 @@ static bool fill_x_offset(const char *tensor, double *data, int64_t count)
     return true;
 }
 
+/* x [.., 384] of magnitude `scale` times the seed's [-1, 1): the squares overflow f32. */
+static void scale_x(double *data, int64_t count, double scale)
+{
+    for (int64_t n = 0; n < count; n++) data[n] *= scale;
+}
+static bool fill_x_1e20(const char *tensor, double *data, int64_t count)
+{
+    if (strcmp(tensor, "x")) return false;
+    scale_x(data, count, 1e20);
+    return true;
+}
+static bool fill_x_3e38(const char *tensor, double *data, int64_t count)
+{
+    if (strcmp(tensor, "x")) return false;
+    scale_x(data, count, 3e38);
+    return true;
+}
+
 const conformance_case conformance_cases_norm[] = {
     /* softmax */
     {"softmax", "graph softmax_one\ninput x : f32[1]\ny = softmax(x)\noutput y\n", NULL},
@@ -147,6 +165,21 @@ const conformance_case conformance_cases_norm[] = {
     {"layernorm", /* the middle norm writes over its operand (in place) */
      "graph norms_in_place\ninput x : f32[6, 40]\nweight g : f32[40]\nweight b : f32[40]\n"
      "y = layernorm(rmsnorm(layernorm(x, g), g), g, b)\noutput y\n", NULL},
+    /* magnitudes whose squares overflow f32 */
+    {"layernorm",
+     "graph layernorm_1e20\ninput x : f32[3, 384]\nweight g : f32[384]\nweight b : f32[384]\n"
+     "y = layernorm(x, g, b)\noutput y\n", fill_x_1e20},
+    {"layernorm",
+     "graph layernorm_3e38\ninput x : f32[3, 1031]\nweight g : f32[1031]\n"
+     "weight b : f32[1031]\ny = layernorm(x, g, b)\noutput y\n", fill_x_3e38},
+    {"rmsnorm",
+     "graph rmsnorm_1e20\ninput x : f32[3, 384]\nweight g : f32[384]\ny = rmsnorm(x, g)\n"
+     "output y\n", fill_x_1e20},
+    {"rmsnorm",
+     "graph rmsnorm_3e38\ninput x : f32[3, 1031]\nweight g : f32[1031]\ny = rmsnorm(x, g)\n"
+     "output y\n", fill_x_3e38},
+    {"softmax", /* one row past one invocation's loop budget */
+     "graph softmax_5m\ninput x : f32[1, 5000000]\ny = softmax(x)\noutput y\n", NULL},
     {"rmsnorm",
      "graph rmsnorm_f16\ninput x : f16[3, 5, 13]\nweight g : f16[13]\n"
      "y = rmsnorm(x, g)\noutput y\n", NULL},
@@ -189,6 +222,12 @@ const conformance_case conformance_cases_norm_fused[] = {
     {"rmsnorm",
      "graph add_rmsnorm_node\ninput x : f32[2, 3, 211, 7]\ninput r : f32[2, 3, 211, 7]\n"
      "weight g : f32[7]\ny = rmsnorm(add(sigmoid(x), r), g)\noutput y\n", NULL},
+    {"layernorm", /* a sum whose squares overflow f32 */
+     "graph add_layernorm_3e38\ninput x : f32[2, 384]\ninput r : f32[2, 384]\n"
+     "weight g : f32[384]\ny = layernorm(add(x, r), g)\noutput y\n", fill_x_3e38},
+    {"rmsnorm",
+     "graph add_rmsnorm_1e20\ninput x : f32[2, 384]\ninput r : f32[2, 384]\n"
+     "weight g : f32[384]\ny = rmsnorm(add(x, r), g)\noutput y\n", fill_x_1e20},
     {"layernorm", /* the sum is an output too: two steps */
      "graph add_layernorm_output\ninput x : f32[5, 67]\ninput r : f32[5, 67]\n"
      "weight g : f32[67]\nweight b : f32[67]\ns = add(x, r)\ny = layernorm(s, g, b)\n"

@@ -30,8 +30,10 @@ static const char *const sdpa_cases[] = {
 static const char *const attention_cases[] = {"attention_encoder", NULL};
 static const char *const softmax_cases[] = {"softmax_small", "softmax_long", "softmax_mask_i32",
                                             "softmax_causal_tall", "softmax_f16", NULL};
-static const char *const layernorm_cases[] = {"layernorm_small", "layernorm_long", NULL};
-static const char *const rmsnorm_cases[] = {"rmsnorm_long", "rmsnorm_many_rows", NULL};
+static const char *const layernorm_cases[] = {"layernorm_small", "layernorm_long",
+                                              "layernorm_3e38", NULL};
+static const char *const rmsnorm_cases[] = {"rmsnorm_long", "rmsnorm_many_rows", "rmsnorm_3e38",
+                                            NULL};
 
 static const case_variants table[] = {
     {"matmul", NULL, gemm},
