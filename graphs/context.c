@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const char *porta_status_name(porta_status status)
 {
@@ -161,6 +162,12 @@ porta_status porta_read_file(porta_context *context, const char *path, char **ou
     FILE *file = fopen(path, "rb");
     if (!file)
         return porta_error(context, PORTA_ERROR_IO, "%s: cannot open: %s", path, strerror(errno));
+    /* fopen succeeds on a directory and only the read fails, with no useful reason. */
+    struct stat info;
+    if (fstat(fileno(file), &info) == 0 && S_ISDIR(info.st_mode)) {
+        fclose(file);
+        return porta_error(context, PORTA_ERROR_IO, "%s: is a directory, not a file", path);
+    }
     size_t capacity = 4096, length = 0;
     char *data = malloc(capacity);
     while (data) {
@@ -176,12 +183,13 @@ porta_status porta_read_file(porta_context *context, const char *path, char **ou
         }
         data = grown;
     }
-    int read_error = ferror(file);
+    int read_error = ferror(file) ? (errno ? errno : EIO) : 0;
     fclose(file);
     if (!data) return porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
     if (read_error) {
         free(data);
-        return porta_error(context, PORTA_ERROR_IO, "%s: read error", path);
+        return porta_error(context, PORTA_ERROR_IO, "%s: read error: %s", path,
+                           strerror(read_error));
     }
     data[length] = '\0';
     *out_data = data;

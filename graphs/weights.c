@@ -326,7 +326,8 @@ porta_status porta_weights_open(porta_context *context, const char *path, porta_
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return fail(context, PORTA_ERROR_IO, path, NULL, "not a regular file");
+        return fail(context, PORTA_ERROR_IO, path, NULL,
+                    S_ISDIR(st.st_mode) ? "is a directory, not a file" : "not a regular file");
     }
     uint64_t size = (uint64_t)st.st_size;
     if (size < 8) {

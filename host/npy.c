@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define NPY_MAGIC "\x93NUMPY"
 
@@ -327,15 +329,41 @@ porta_status porta_npy_write(porta_context *context, const char *path, porta_dty
     size_t length;
     porta_status status = porta_npy_encode(context, dtype, shape, values, &data, &length);
     if (status) return status;
-    FILE *file = fopen(path, "wb");
-    if (!file) {
+    /* A regular file is written beside the target and renamed over it, so a full disk or a kill
+     * leaves the old file or none, never a truncated array. A device or pipe is written as is. */
+    struct stat target;
+    bool in_place = stat(path, &target) == 0 && !S_ISREG(target.st_mode);
+    if (in_place && S_ISDIR(target.st_mode)) {
         free(data);
-        return porta_error(context, PORTA_ERROR_IO, "%s: cannot create: %s", path,
-                           strerror(errno));
+        return porta_error(context, PORTA_ERROR_IO, "%s: is a directory, not a file", path);
     }
-    bool ok = fwrite(data, 1, length, file) == length;
-    ok = fclose(file) == 0 && ok;
+    size_t temporary_size = strlen(path) + 32;
+    char *temporary = malloc(temporary_size);
+    if (!temporary) {
+        free(data);
+        return porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+    }
+    snprintf(temporary, temporary_size, "%s.%ld.tmp", path, (long)getpid());
+    const char *written = in_place ? path : temporary;
+    FILE *file = fopen(written, "wb");
+    if (!file) {
+        int error = errno;
+        free(data);
+        free(temporary);
+        return porta_error(context, PORTA_ERROR_IO, "%s: cannot create: %s", path,
+                           strerror(error));
+    }
+    int error = 0;
+    errno = 0;
+    if (fwrite(data, 1, length, file) != length) error = errno ? errno : EIO;
+    if (fclose(file) != 0 && !error) error = errno ? errno : EIO;
     free(data);
-    if (!ok) return porta_error(context, PORTA_ERROR_IO, "%s: write failed", path);
+    if (!in_place) {
+        if (!error && rename(temporary, path) != 0) error = errno;
+        if (error) remove(temporary);
+    }
+    free(temporary);
+    if (error)
+        return porta_error(context, PORTA_ERROR_IO, "%s: write failed: %s", path, strerror(error));
     return PORTA_OK;
 }

@@ -24,7 +24,7 @@ char *porta_tune_load(porta_device *device)
     entry_key(device, key, sizeof key);
     void *data;
     size_t size;
-    if (!porta_cache_load(&cache, TUNE_KIND, key, &data, &size)) return NULL;
+    if (!porta_cache_load(device->context, &cache, TUNE_KIND, key, &data, &size)) return NULL;
     char *text = realloc(data, size + 1);
     if (!text) {
         free(data);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,12 +189,49 @@ static void test_npy_malformed(void **state)
     porta_context_destroy(c);
 }
 
+/* The OS's reason in every message; a failed write leaves no truncated file; a directory is
+ * named as one. */
+static void test_npy_file_errors(void **state)
+{
+    (void)state;
+    porta_context *c;
+    assert_int_equal(porta_context_create(&c), PORTA_OK);
+    const porta_shape s = {1, {4096}};
+    double *v = calloc(4096, sizeof *v);
+    assert_non_null(v);
+    if (access("/dev/full", W_OK) == 0) {
+        assert_int_equal(porta_npy_write(c, "/dev/full", PORTA_F32, &s, v), PORTA_ERROR_IO);
+        assert_non_null(strstr(porta_last_error(c), "write failed: No space left on device"));
+    }
+    char dir[] = "/tmp/porta-npy-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(porta_npy_read(c, dir, "emb", PORTA_F32, &s, v), PORTA_ERROR_IO);
+    assert_non_null(strstr(porta_last_error(c), "is a directory"));
+    assert_int_equal(porta_npy_write(c, dir, PORTA_F32, &s, v), PORTA_ERROR_IO);
+    assert_non_null(strstr(porta_last_error(c), "is a directory"));
+    /* A good write leaves only the target, no temporary beside it. */
+    char path[64];
+    snprintf(path, sizeof path, "%s/out.npy", dir);
+    assert_int_equal(porta_npy_write(c, path, PORTA_F32, &s, v), PORTA_OK);
+    DIR *listing = opendir(dir);
+    assert_non_null(listing);
+    struct dirent *item;
+    while ((item = readdir(listing)) != NULL)
+        if (item->d_name[0] != '.') assert_string_equal(item->d_name, "out.npy");
+    closedir(listing);
+    remove(path);
+    rmdir(dir);
+    free(v);
+    porta_context_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_npy_round_trip),
         cmocka_unit_test(test_npy_read_f8_i8_and_v2),
         cmocka_unit_test(test_npy_malformed),
+        cmocka_unit_test(test_npy_file_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -108,30 +108,47 @@ static void store_binary(porta_backend_device *device, cl_program program, const
     free(binary);
 }
 
+/* A cached binary passed its checksum, yet the driver may still refuse it (or a build from it may
+ * leave no usable kernel: CL_INVALID_PROGRAM_EXECUTABLE later). Any refusal is a miss that drops
+ * the entry; the caller rebuilds from source and stores a fresh one. */
 static cl_program load_binary(porta_backend_device *device, const porta_kernel_source *source,
                               const char *options, const char *key)
 {
     void *data = NULL;
     size_t size = 0;
-    if (!porta_cache_load(&device->cache, "opencl", key, &data, &size)) return NULL;
+    if (!porta_cache_load(device->context, &device->cache, "opencl", key, &data, &size))
+        return NULL;
     const porta_cl_api *api = &device->api;
     const unsigned char *binaries[1] = {data};
     cl_int err = CL_SUCCESS, binary_status = CL_SUCCESS;
     cl_program program = api->clCreateProgramWithBinary(device->cl, 1, &device->device, &size,
                                                         binaries, &binary_status, &err);
     free(data);
+    char why[160];
     if (!program || err != CL_SUCCESS || binary_status != CL_SUCCESS) {
-        porta_log(device->context, 1, "opencl: cached %s rejected: clCreateProgramWithBinary: %s",
-                  source->name, porta_cl_error_name(err != CL_SUCCESS ? err : binary_status));
-        if (program) api->clReleaseProgram(program);
-        return NULL;
+        snprintf(why, sizeof why, "kernel %s: clCreateProgramWithBinary: %s", source->name,
+                 porta_cl_error_name(err != CL_SUCCESS ? err : binary_status));
+        goto rejected;
     }
-    if (api->clBuildProgram(program, 1, &device->device, options, NULL, NULL) != CL_SUCCESS) {
-        porta_log(device->context, 1, "opencl: cached %s rejected by clBuildProgram", source->name);
-        api->clReleaseProgram(program);
-        return NULL;
+    err = api->clBuildProgram(program, 1, &device->device, options, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        snprintf(why, sizeof why, "kernel %s: clBuildProgram: %s", source->name,
+                 porta_cl_error_name(err));
+        goto rejected;
     }
+    cl_kernel probe = api->clCreateKernel(program, source->name, &err);
+    if (!probe || err != CL_SUCCESS) {
+        snprintf(why, sizeof why, "kernel %s: clCreateKernel: %s", source->name,
+                 porta_cl_error_name(err));
+        goto rejected;
+    }
+    api->clReleaseKernel(probe);
     return program;
+
+rejected:
+    if (program) api->clReleaseProgram(program);
+    porta_cache_discard(device->context, &device->cache, "opencl", key, why);
+    return NULL;
 }
 
 static porta_status get_program(porta_backend_device *device, const porta_kernel_source *source,

@@ -1,7 +1,7 @@
 /* The Vulkan instance, and the validation switch: PORTA_VULKAN_VALIDATION=1 enables
  * VK_LAYER_KHRONOS_validation with synchronization validation and a VK_EXT_debug_utils messenger
- * that counts warnings and errors and logs the first one (porta_log, level info). Validation asked
- * for but not installed is PORTA_ERROR_UNSUPPORTED. */
+ * that counts the layer's warnings and errors (not the loader's notices) and logs the first one
+ * (porta_log, level info). Validation asked for but not installed is PORTA_ERROR_UNSUPPORTED. */
 #include "runtime/vulkan/vulkan_internal.h"
 
 #include <stdio.h>
@@ -21,11 +21,19 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL on_message(VkDebugUtilsMessageSeverityFlag
                                                  const VkDebugUtilsMessengerCallbackDataEXT *data,
                                                  void *user)
 {
-    (void)types;
     porta_vk_instance *vk = user;
     if (!(severity & (VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
                       VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT)))
         return VK_FALSE;
+    /* The loader reports through the same messenger with only the general type (e.g. a driver
+     * file for another architecture); that is not a fault of porta's API use, so it is logged,
+     * not counted. The validation layer's findings carry the validation or performance type. */
+    if (!(types & (VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                   VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT))) {
+        porta_log(vk->log_context, 2, "vulkan loader: %s",
+                  data && data->pMessage ? data->pMessage : "");
+        return VK_FALSE;
+    }
     atomic_fetch_add(&vk->messages, 1);
     if (!atomic_flag_test_and_set(&vk->first_taken)) {
         snprintf(vk->first_message, sizeof vk->first_message, "%s: %s",

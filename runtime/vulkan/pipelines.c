@@ -25,15 +25,40 @@ static void cache_key(porta_backend_device *device)
              p->driverVersion, device->caps.driver_version, p->deviceName);
 }
 
+/* The blob's own header (VkPipelineCacheHeaderVersionOne) must name this device; a driver given
+ * another device's data may not refuse it cleanly. */
+static bool pipeline_cache_matches(const porta_backend_device *device, const void *data,
+                                   size_t size)
+{
+    uint32_t words[4];
+    if (size < sizeof words + VK_UUID_SIZE) return false;
+    memcpy(words, data, sizeof words);
+    const VkPhysicalDeviceProperties *p = &device->properties;
+    return words[0] >= sizeof words + VK_UUID_SIZE && words[0] <= size &&
+           words[1] == VK_PIPELINE_CACHE_HEADER_VERSION_ONE && words[2] == p->vendorID &&
+           words[3] == p->deviceID &&
+           !memcmp((const char *)data + sizeof words, p->pipelineCacheUUID, VK_UUID_SIZE);
+}
+
 porta_status porta_vk_pipeline_cache_open(porta_backend_device *device)
 {
     porta_cache_init(device->context, &device->cache);
     cache_key(device);
     void *data = NULL;
     size_t size = 0;
-    if (porta_cache_load(&device->cache, PIPELINE_CACHE_KIND, device->pipeline_cache_key, &data,
-                         &size))
-        porta_log(device->context, 1, "vulkan: pipeline cache: loaded %zu bytes", size);
+    if (porta_cache_load(device->context, &device->cache, PIPELINE_CACHE_KIND,
+                         device->pipeline_cache_key, &data, &size)) {
+        if (pipeline_cache_matches(device, data, size)) {
+            porta_log(device->context, 1, "vulkan: pipeline cache: loaded %zu bytes", size);
+        } else {
+            porta_cache_discard(device->context, &device->cache, PIPELINE_CACHE_KIND,
+                                device->pipeline_cache_key,
+                                "its pipeline cache header names another device");
+            free(data);
+            data = NULL;
+            size = 0;
+        }
+    }
     VkPipelineCacheCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
         .initialDataSize = size,
@@ -42,9 +67,11 @@ porta_status porta_vk_pipeline_cache_open(porta_backend_device *device)
     VkResult result = device->fn.vkCreatePipelineCache(device->device, &info, NULL,
                                                        &device->pipeline_cache);
     if (result != VK_SUCCESS && data) {
-        /* The driver refused the stored blob: start empty rather than fail. */
-        porta_log(device->context, 1, "vulkan: pipeline cache data refused (%s); starting empty",
-                  porta_vk_result_name(result));
+        /* The driver refused the stored blob: start empty (closing stores a fresh entry). */
+        char why[128];
+        snprintf(why, sizeof why, "vkCreatePipelineCache: %s", porta_vk_result_name(result));
+        porta_cache_discard(device->context, &device->cache, PIPELINE_CACHE_KIND,
+                            device->pipeline_cache_key, why);
         info.initialDataSize = 0;
         info.pInitialData = NULL;
         size = 0;
