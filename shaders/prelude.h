@@ -13,6 +13,7 @@
  *   P(name)               a parameter
  *   F32(x) I32(x) U32(x)  conversions (GLSL constructors, C casts)
  *   AS_FLOAT(u) BITS_OF_FLOAT(f)  reinterpreting a 32-bit word as a float and back
+ *   MUL_HI(a, b)          the high 32 bits of the 64-bit product of two uints
  *   NEG_INF               negative infinity (GLSL has no infinity literal)
  *   vec4_t VEC4(x, y, z, w)  a 4-float vector and its constructor
  *   vec16_t VEC16_ZERO    16 floats (GLSL: a mat4, column q holding floats 4q..4q+3; OpenCL
@@ -60,6 +61,8 @@ layout(local_size_x_id = 100, local_size_y_id = 101, local_size_z_id = 102) in;
 #define U32(x) uint(x)
 #define AS_FLOAT(u) uintBitsToFloat(u)
 #define BITS_OF_FLOAT(f) floatBitsToUint(f)
+uint porta_mul_hi_(uint a, uint b) { uint hi, lo; umulExtended(a, b, hi, lo); return hi; }
+#define MUL_HI(a, b) porta_mul_hi_(a, b)
 #define VEC4(x, y, z, w) vec4(x, y, z, w)
 #define VEC16_ZERO mat4(0.0)
 #define FMA16(acc, s, v) \
@@ -96,6 +99,7 @@ bvec4 porta_lt_(vec4 x, vec4 y) { return lessThan(x, y); }
 #define U32(x) ((uint)(x))
 #define AS_FLOAT(u) as_float(u)
 #define BITS_OF_FLOAT(f) as_uint(f)
+#define MUL_HI(a, b) mul_hi((uint)(a), (uint)(b))
 #define vec4_t float4
 #define VEC4(x, y, z, w) ((float4)(x, y, z, w))
 #define vec16_t float16

@@ -321,25 +321,25 @@ porta_status porta_lower_positions(porta_lower *lower, const porta_node *node)
     int64_t D = shape->dims[shape->rank - 1], S = shape->dims[shape->rank - 2];
     int64_t rows = porta_lower_elements(lower, x) / D;
     int64_t offset = porta_node_int(graph, node, "offset");
-    if (offset > INT32_MAX - S)
+    /* rows past 2^31 - 1 are fine: the kernel takes |p| as 32 bits unsigned */
+    if (offset > INT32_MAX)
         return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
-                                "offset=%lld passes the 32-bit positions kernels hold",
+                                "offset=%lld passes 2^31 - 1, the largest the kernels take",
                                 (long long)offset);
     int mode = 0;
     if (node->op == PORTA_OP_ROPE)
         mode = !strcmp(porta_node_string(graph, node, "mode"), "interleaved") ? 2 : 1;
-    /* base^(-2i/D) = 2^-(i c): c split so that i * c_hi is exact in float (see positions.k) */
-    double c = 2.0 * log2(porta_node_float(graph, node, "base")) / (double)D;
-    int exponent;
-    double mantissa = frexp(c, &exponent);
-    double c_hi = ldexp(round(ldexp(mantissa, 12)), exponent - 12);
+    /* R = base^(-2/D) in 0.64 fixed point, in long double so that its 64 bits are right (the
+     * kernel takes R^i: see positions.k); base = 1 gives the largest fraction below 1 */
+    long double base = porta_node_float(graph, node, "base");
+    long double ratio = powl(base, -2.0L / (long double)D);
+    uint64_t fixed = ratio >= 1.0L ? UINT64_MAX : (uint64_t)ldexpl(ratio, 64);
     struct {
         uint32_t inner, rows, col_base, seq;
         int32_t offset;
-        uint32_t use_pos;
-        float c_hi, c_lo;
+        uint32_t use_pos, r_hi, r_lo;
     } params = {(uint32_t)(D / 2), (uint32_t)rows, 0, (uint32_t)S, (int32_t)offset, position >= 0,
-                (float)c_hi, (float)(c - c_hi)};
+                (uint32_t)(fixed >> 32), (uint32_t)fixed};
     porta_walk_launch launch = {
         .kernel = &porta_kernel_positions, .inner = D / 2, .rows = rows, .n_bindings = 3,
         .bindings = {porta_lower_tensor(lower, x), position_ref(lower, position, x),

@@ -27,6 +27,8 @@ static bool fill_ids(const char *tensor, double *data, int64_t count)
         return true; \
     }
 POSITION_FILL(fill_pos_37, 37)                 /* a later decoding step */
+POSITION_FILL(fill_pos_largest, 2147483647)    /* the largest position an i32 holds */
+POSITION_FILL(fill_pos_most_negative, -2147483648.0)
 /* kv_append: the cache length is 8 in these cases */
 POSITION_FILL(fill_pos_near_end, 6)            /* of 3 new rows, the last is dropped */
 POSITION_FILL(fill_pos_negative, -5)           /* counts as 0 */
@@ -156,6 +158,27 @@ const conformance_case conformance_cases_shape[] = {
     {"sinusoidal",
      "graph sinusoidal_position\ninput x : f32[2, 3, 12]\ninput pos : i32[1]\n"
      "y = sinusoidal(x, pos)\noutput y\n", fill_pos_37},
+    /* large positions, where an angle p * w rounded to f32 is off by up to p * 2^-24 */
+    ONE("sinusoidal", "sinusoidal_at_4096", "f32[1, 8, 128]", "sinusoidal(x, offset=4096)"),
+    ONE("sinusoidal", "sinusoidal_at_100000", "f32[1, 8, 128]", "sinusoidal(x, offset=100000)"),
+    ONE("sinusoidal", "sinusoidal_at_2p24", "f32[1, 8, 128]", "sinusoidal(x, offset=16777216)"),
+    ONE("sinusoidal", "sinusoidal_at_largest", "f32[1, 8, 128]",
+        "sinusoidal(x, offset=2147483647)"),
+    {"sinusoidal",
+     "graph sinusoidal_position_most_negative\ninput x : f32[1, 3, 32]\ninput pos : i32[1]\n"
+     "y = sinusoidal(x, pos)\noutput y\n", fill_pos_most_negative},
+    {"sinusoidal",
+     "graph sinusoidal_position_past_i32\ninput x : f32[1, 4, 32]\ninput pos : i32[1]\n"
+     "y = sinusoidal(x, pos)\noutput y\n", fill_pos_largest},
+    ONE("rope", "rope_at_4096", "f32[1, 8, 128]", "rope(x, offset=4096)"),
+    ONE("rope", "rope_interleaved_at_100000", "f32[2, 8, 128]",
+        "rope(x, offset=100000, mode=\"interleaved\")"),
+    ONE("rope", "rope_at_2p24_base_500000", "f32[1, 8, 128]",
+        "rope(x, offset=16777216, base=500000.0)"),
+    ONE("rope", "rope_at_largest", "f32[1, 8, 64]", "rope(x, offset=2147483647)"),
+    {"rope",
+     "graph rope_position_largest\ninput x : f32[1, 2, 1, 64]\ninput pos : i32[1]\n"
+     "y = rope(x, pos)\noutput y\n", fill_pos_largest},
     ONE("rope", "rope_half", "f32[2, 6, 8]", "rope(x)"),
     ONE("rope", "rope_interleaved", "f32[2, 6, 8]", "rope(x, mode=\"interleaved\")"),
     ONE("rope", "rope_rank2", "f32[5, 6]", "rope(x, offset=7, base=500.0)"),

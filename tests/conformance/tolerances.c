@@ -33,8 +33,8 @@ static const conformance_tolerance tolerances[] = {
     {"concat", 0, 0},
     {"slice", 0, 0},
     {"embedding", 0, 0},
-    {"sinusoidal", 1e-5, 1e-5},
-    {"rope", 1e-5, 1e-5},
+    {"sinusoidal", 1e-6, 1e-6},
+    {"rope", 1e-6, 1e-6},
     {"causal_conv1d", 1e-5, 1e-4},
     {"kv_append", 0, 0},
     /* f16 results: one f16 rounding step (2^-11 relative) either way of the reference's */
