@@ -109,6 +109,9 @@ porta_status porta_walk_emit(porta_lower *lower, const porta_node *node,
     memcpy(step.bindings, launch->bindings, sizeof launch->bindings);
     step.params = launch->params;
     step.param_bytes = launch->param_bytes;
+    /* left 0, a looping kernel's count stays unstated and porta_lower_emit refuses the step */
+    if (launch->kernel->loops && launch->loop_iterations)
+        step.loop_iterations = launch->loop_iterations;
     if (launch->in_place) {
         step.in_place_in = launch->in_place_in;
         step.in_place_out = launch->n_bindings - 1;
@@ -340,12 +343,17 @@ porta_status porta_lower_positions(porta_lower *lower, const porta_node *node)
         uint32_t use_pos, r_hi, r_lo;
     } params = {(uint32_t)(D / 2), (uint32_t)rows, 0, (uint32_t)S, (int32_t)offset, position >= 0,
                 (uint32_t)(fixed >> 32), (uint32_t)fixed};
+    /* the kernel's loop runs once per bit of the feature index, below D / 2: at most the bits
+     * of D / 2 (at least 1, so the count is stated) */
+    uint64_t index_bits = 0;
+    for (uint64_t half = (uint64_t)(D / 2); half != 0; half >>= 1) index_bits++;
     porta_walk_launch launch = {
         .kernel = &porta_kernel_positions, .inner = D / 2, .rows = rows, .n_bindings = 3,
         .bindings = {porta_lower_tensor(lower, x), position_ref(lower, position, x),
                      porta_lower_result(lower, node)},
         .params = &params, .param_bytes = sizeof params,
         .n_constants = 1, .constants = {mode}, .in_place = true, .in_place_in = 0,
+        .loop_iterations = index_bits,
     };
     return porta_walk_emit(lower, node, &launch);
 }

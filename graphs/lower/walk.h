@@ -46,6 +46,8 @@ typedef struct porta_walk_launch {
     int32_t constants[4];
     bool in_place;                      /* the result may take binding in_place_in's storage */
     int in_place_in;
+    /* a kernel that loops: the most iterations one invocation runs (lower.h's loop budget) */
+    uint64_t loop_iterations;
 } porta_walk_launch;
 
 /* Emits the launch: one step, or one per 65535 groups of a long inner dim (then never in place).
