@@ -353,6 +353,65 @@ static void test_fusion_decisions(void **state)
     porta_context_destroy(context);
 }
 
+/* Attention written out op by op fuses into one attention step when every intermediate is
+ * private and the masks and scales combine (fuse.h); otherwise each op keeps its steps. */
+static void test_attention_chain_decisions(void **state)
+{
+    (void)state;
+    static const char *const head =
+        "graph g\ninput q : f32[2, 4, 6, 8]\ninput k : f32[2, 4, 9, 8]\n"
+        "input v : f32[2, 4, 9, 5]\ninput m : f32[6, 9]\n";
+    static const struct {
+        const char *body;
+        bool fuses;
+        const char *op;                 /* the fused step's op */
+    } cases[] = {
+        {"s = matmul(q, k, transpose_b=true)\nu = add(scale(s, s=0.3), m)\n"
+         "y = matmul(softmax(u), v)\noutput y\n", true, "matmul+scale+add+softmax+matmul"},
+        {"y = matmul(softmax(matmul(q, k, transpose_b=true), m, causal=true), v)\noutput y\n",
+         true, "matmul+softmax+matmul"},
+        /* the softmax would scale the added mask */
+        {"u = add(matmul(q, k, transpose_b=true), m)\ny = matmul(softmax(u, scale=0.5), v)\n"
+         "output y\n", false, NULL},
+        /* the scores are an output */
+        {"s = matmul(q, k, transpose_b=true)\ny = matmul(softmax(s), v)\noutput s\noutput y\n",
+         false, NULL},
+        /* k not transposed: not q kᵀ */
+        {"s = matmul(q, permute(k, perm=[0, 1, 3, 2]))\ny = matmul(softmax(s), v)\noutput y\n",
+         false, NULL},
+        /* the probabilities read twice */
+        {"p = softmax(matmul(q, k, transpose_b=true))\ny = add(matmul(p, v), matmul(p, v))\n"
+         "output y\n", false, NULL},
+    };
+    porta_context *context;
+    assert_int_equal(porta_context_create(&context), PORTA_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[1024];
+        snprintf(text, sizeof text, "%s%s", head, cases[i].body);
+        porta_graph *graph = parse(context, text);
+        porta_plan *fused = plan_with(context, graph, true);
+        porta_plan *unfused = plan_with(context, graph, false);
+        print_message("case %zu: %d fused, %d steps (%d unfused)\n", i, fused->n_fused,
+                      fused->n_steps, unfused->n_steps);
+        assert_int_equal(unfused->n_fused, 0);
+        if (cases[i].fuses) {
+            assert_int_equal(fused->n_fused, 1);
+            assert_int_equal(steps_named(fused, cases[i].op), 1);
+            assert_true(fused->n_steps < unfused->n_steps);
+            /* one attention step makes y; nothing makes the scores */
+            for (int s = 0; s < fused->n_steps; s++)
+                assert_string_equal(fused->steps[s].op, cases[i].op);
+        } else {
+            assert_int_equal(fused->n_fused, 0);
+            assert_int_equal(fused->n_steps, unfused->n_steps);
+        }
+        porta_plan_destroy(fused);
+        porta_plan_destroy(unfused);
+        porta_graph_destroy(graph);
+    }
+    porta_context_destroy(context);
+}
+
 /* ---- programs on every device ---------------------------------------------------------------- */
 
 static const char *linear_graph = "graph lin\n"
@@ -650,6 +709,7 @@ int main(void)
         cmocka_unit_test(test_reshape_is_a_view),
         cmocka_unit_test(test_encoder_arena_peak),
         cmocka_unit_test(test_encoder_fusion),
+        cmocka_unit_test(test_attention_chain_decisions),
         cmocka_unit_test(test_fusion_decisions),
         cmocka_unit_test(test_arena_splits_at_binding_range),
         cmocka_unit_test(test_tensor_past_binding_range_refused),

@@ -48,8 +48,9 @@ typedef struct flash_shape {
 } flash_shape;
 
 enum { VARIANT_FLASH_GPU, VARIANT_FLASH_CPU_VECTORS, VARIANT_FLASH_CPU_LANES, VARIANT_ROWS,
-       N_VARIANTS };
-static const char *const variant_names[N_VARIANTS] = {"flash64", "flash16", "flash8", "rows"};
+       VARIANT_GEMM, N_VARIANTS };
+static const char *const variant_names[N_VARIANTS] = {"flash64", "flash16", "flash8", "rows",
+                                                      "gemm"};
 static const flash_shape flash_shapes[VARIANT_ROWS] = {
     [VARIANT_FLASH_GPU] = {64, 32, 32},
     [VARIANT_FLASH_CPU_VECTORS] = {16, 1, 32},
@@ -109,10 +110,11 @@ static void mask_strides(const porta_shape *mask, int rank, uint32_t out[4])
 }
 
 /* Every index the kernel forms is a uint: refuse tensors of 2^32 elements or more. */
-static porta_status check_elements(porta_lower *lower, const porta_node *node)
+static porta_status check_tensors(porta_lower *lower, const porta_node *node,
+                                  const porta_tensor_id *tensors, int n)
 {
-    for (int i = 0; i <= node->n_operands; i++) {
-        porta_tensor_id t = i < node->n_operands ? node->operands[i] : node->output;
+    for (int i = 0; i < n; i++) {
+        porta_tensor_id t = tensors[i];
         if (t < 0) continue;
         if (porta_lower_elements(lower, t) > (int64_t)UINT32_MAX)
             return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
@@ -122,6 +124,13 @@ static porta_status check_elements(porta_lower *lower, const porta_node *node)
                                     (long long)porta_lower_elements(lower, t));
     }
     return PORTA_OK;
+}
+
+/* The node's operands and result. */
+static porta_status check_elements(porta_lower *lower, const porta_node *node)
+{
+    porta_status status = check_tensors(lower, node, node->operands, node->n_operands);
+    return status == PORTA_OK ? check_tensors(lower, node, &node->output, 1) : status;
 }
 
 /* Groups of `wg` covering n items, over x and then y. */
@@ -338,17 +347,106 @@ static porta_status emit_flash(porta_lower *lower, const porta_node *node, const
                           split_len, (uint64_t)chunks * splits, loops);
 }
 
+/* ---- the gemm variant: scores stored, the matmul kernels' speed ------------------------------ */
+
+/* Whether the scores may be stored and go through the gemm: dot scores, no i32 mask (a key it
+ * masks out must add exactly nothing, even when it holds inf or NaN, which 0 x value would
+ * not give), and scores that fit GEMM_SCORES_MOST and one binding. */
+#define GEMM_SCORES_MOST (64ull << 20)
+static bool gemm_fits(const porta_lower *lower, const attention_core *c)
+{
+    const porta_graph *graph = porta_lower_graph(lower);
+    uint64_t bytes = (uint64_t)c->batch * c->heads * c->q_len * c->kv_len * PORTA_PLAN_ELEMENT_BYTES;
+    return c->score == SCORE_DOT &&
+           (c->mask < 0 || graph->tensors[c->mask].dtype != PORTA_I32) &&
+           bytes <= GEMM_SCORES_MOST && bytes <= porta_lower_limits(lower)->max_buffer_bytes;
+}
+
+/* The rule's choice on the CPU drivers for a block of query rows: their gemm runs several times
+ * faster than the streaming kernels, and the scores of a prefill are small. */
+#define GEMM_MIN_QUERY_ROWS 16u
+
+/* One batched product per query head of a key/value group (one in all when every head has its
+ * own K/V head or all share one): a [B, H, rows, inner] (q or the probabilities) times
+ * b [B, G, ...] (k transposed, or v) into out. a_head and out_head: the strides of one head. */
+static porta_status emit_head_products(porta_lower *lower, const porta_node *node,
+                                       const attention_core *c, porta_lower_gemm g,
+                                       uint32_t a_head, uint32_t b_head, uint32_t out_head)
+{
+    uint32_t group = c->heads / c->kv_heads;
+    bool one = group == 1 || c->kv_heads == 1;
+    g.batch[0] = c->batch;
+    g.batch[1] = one ? c->heads : c->kv_heads;
+    g.a_batch[1] = one ? a_head : a_head * group;
+    g.b_batch[1] = c->kv_heads == 1 ? 0 : b_head;
+    g.out_batch[1] = one ? out_head : out_head * group;
+    porta_lower_ref a = g.a, out = g.out;
+    for (uint32_t j = 0; j < (one ? 1u : group); j++) {
+        uint64_t a_skip = (uint64_t)j * a_head * PORTA_PLAN_ELEMENT_BYTES;
+        uint64_t out_skip = (uint64_t)j * out_head * PORTA_PLAN_ELEMENT_BYTES;
+        g.a = porta_lower_sub(a, a_skip, a.bytes - a_skip);
+        g.out = porta_lower_sub(out, out_skip, out.bytes - out_skip);
+        porta_status status = porta_lower_emit_gemm(lower, node, &g);
+        if (status != PORTA_OK) return status;
+    }
+    return PORTA_OK;
+}
+
+/* scores = q kᵀ into scratch, the softmax over them in place (scale, mask, causal), then the
+ * probabilities times v. */
+static porta_status emit_gemm(porta_lower *lower, const porta_node *node, const attention_core *c)
+{
+    uint32_t sq = c->q_len, sk = c->kv_len;
+    uint64_t rows = (uint64_t)c->batch * c->heads * sq;
+    porta_lower_ref scores = porta_lower_scratch(lower, rows * sk * PORTA_PLAN_ELEMENT_BYTES);
+    porta_lower_gemm g = {
+        .a = c->q, .b = c->k, .out = scores, .m = sq, .n = sk, .k = c->head_dim,
+        .a_batch = {c->q_at.batch}, .a_m = c->q_at.row, .a_k = 1,
+        .b_batch = {c->k_at.batch}, .b_k = 1, .b_n = c->k_at.row,
+        .out_batch = {c->heads * sq * sk}, .out_m = sk, .alpha = 1.0f,
+    };
+    porta_status status =
+        emit_head_products(lower, node, c, g, c->q_at.head, c->k_at.head, sq * sk);
+    if (status != PORTA_OK) return status;
+    porta_lower_norm_step norm = {
+        .op = PORTA_LOWER_SOFTMAX, .x = scores, .y = scores, .rows = (uint32_t)rows, .cols = sk,
+        .scale = c->scale, .causal = c->causal, .d1 = c->heads, .d2 = sq,
+    };
+    if (c->mask >= 0) {
+        norm.mask = porta_lower_tensor(lower, c->mask);
+        mask_strides(&porta_lower_graph(lower)->tensors[c->mask].shape, c->mask_rank,
+                     norm.mask_strides);
+    }
+    status = porta_lower_emit_norm(lower, node, &norm);
+    if (status != PORTA_OK) return status;
+    g = (porta_lower_gemm){
+        .a = scores, .b = c->v, .out = c->out, .m = sq, .n = c->v_dim, .k = sk,
+        .a_batch = {c->heads * sq * sk}, .a_m = sk, .a_k = 1,
+        .b_batch = {c->v_at.batch}, .b_k = c->v_at.row, .b_n = 1,
+        .out_batch = {c->out_at.batch}, .out_m = c->out_at.row, .alpha = 1.0f,
+    };
+    return emit_head_products(lower, node, c, g, sq * sk, c->v_at.head, c->out_at.head);
+}
+
 static porta_status emit_core(porta_lower *lower, const porta_node *node, const attention_core *c)
 {
     const porta_plan_limits *limits = porta_lower_limits(lower);
-    int chosen = limits->kind == PORTA_PLAN_CPU_VECTORS ? VARIANT_FLASH_CPU_VECTORS
-                 : limits->kind == PORTA_PLAN_CPU_LANES ? VARIANT_ROWS
-                                                        : VARIANT_FLASH_GPU;
+    bool cpu = limits->kind != PORTA_PLAN_GPU;
+    bool gemm = gemm_fits(lower, c);
+    int chosen = cpu && gemm && c->q_len >= GEMM_MIN_QUERY_ROWS ? VARIANT_GEMM
+                 : limits->kind == PORTA_PLAN_CPU_VECTORS       ? VARIANT_FLASH_CPU_VECTORS
+                 : limits->kind == PORTA_PLAN_CPU_LANES         ? VARIANT_ROWS
+                                                                : VARIANT_FLASH_GPU;
     char key[64];
     snprintf(key, sizeof key, "q%u,k%u,d%u,h%u%s", c->q_len, c->kv_len, c->head_dim,
              c->batch * c->heads, c->causal ? ",c" : "");
-    if (!flash_fits(c)) return emit_rows(lower, node, c);
-    int variant = porta_lower_variant(lower, "attention", key, variant_names, N_VARIANTS, chosen);
+    if (!flash_fits(c))
+        return chosen == VARIANT_GEMM ? emit_gemm(lower, node, c) : emit_rows(lower, node, c);
+    /* gemm, the last name, is no candidate where it cannot take these operands (forcing it is
+     * then ignored) */
+    int variant = porta_lower_variant(lower, "attention", key, variant_names,
+                                      gemm ? N_VARIANTS : VARIANT_GEMM, chosen);
+    if (variant == VARIANT_GEMM) return emit_gemm(lower, node, c);
     if (variant == VARIANT_ROWS) return emit_rows(lower, node, c);
     return emit_flash(lower, node, c, &flash_shapes[variant]);
 }
@@ -366,6 +464,47 @@ static attention_core core_of(porta_lower *lower, const porta_node *node, int ma
     };
     c.out = porta_lower_result(lower, node);
     return c;
+}
+
+/* A row-major [..., S, D] operand of rank 2 to 4 as (batch, head, row) strides, its batch dims
+ * right-aligned to (batch, head). k and v with one head serve every query head: the kernel
+ * then reads head 0 (group = heads). */
+static layout layout_of(const porta_shape *shape)
+{
+    int r = shape->rank;
+    uint32_t rows = (uint32_t)shape->dims[r - 2], dim = (uint32_t)shape->dims[r - 1];
+    uint32_t heads = r >= 3 ? (uint32_t)shape->dims[r - 3] : 1;
+    return (layout){heads * rows * dim, rows * dim, dim};
+}
+
+porta_status porta_lower_attention_chain(porta_lower *lower, const porta_node *node)
+{
+    const porta_graph *graph = porta_lower_graph(lower);
+    const porta_fusion *chain = porta_lower_fused(lower, node);
+    porta_fused_attention parts;
+    if (!porta_fusion_attention(graph, chain->last, &parts))
+        return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL, "no attention chain ends here");
+    /* the kernels index q, k, v, the mask and the result with uints; the scores never exist */
+    porta_tensor_id indexed[] = {parts.q, parts.k, parts.v, parts.mask, node->output};
+    porta_status status = check_tensors(lower, node, indexed, 5);
+    if (status != PORTA_OK) return status;
+    const porta_shape *q = &graph->tensors[parts.q].shape, *k = &graph->tensors[parts.k].shape,
+                      *v = &graph->tensors[parts.v].shape;
+    int r = q->rank;
+    attention_core c = {
+        .batch = r >= 4 ? (uint32_t)q->dims[0] : 1, .heads = r >= 3 ? (uint32_t)q->dims[r - 3] : 1,
+        .kv_heads = r >= 3 ? (uint32_t)k->dims[r - 3] : 1,
+        .q_len = (uint32_t)q->dims[r - 2], .kv_len = (uint32_t)k->dims[r - 2],
+        .head_dim = (uint32_t)q->dims[r - 1], .v_dim = (uint32_t)v->dims[r - 1],
+        .mask = parts.mask, .mask_rank = 4, .score = SCORE_DOT,
+        .scale = (float)parts.scale, .causal = parts.causal,
+        .q_at = layout_of(q), .k_at = layout_of(k), .v_at = layout_of(v),
+        .q = porta_lower_tensor(lower, parts.q), .k = porta_lower_tensor(lower, parts.k),
+        .v = porta_lower_tensor(lower, parts.v),
+    };
+    c.out = porta_lower_result(lower, node);
+    c.out_at = (layout){c.heads * c.q_len * c.v_dim, c.q_len * c.v_dim, c.v_dim};
+    return emit_core(lower, node, &c);
 }
 
 /* A contiguous [B, rows, dim] tensor with one head. */

@@ -95,14 +95,104 @@ static bool linear_add(const porta_graph *graph, int first, int last, int slot)
     return o->kind != PORTA_TENSOR_NODE || position_of(graph, o->node) < position_of(graph, first);
 }
 
+/* ---- attention written out op by op (fuse.h) ------------------------------------------------ */
+
+#define CHAIN_MAX 8
+
+/* q, k and v as the attention kernels take them: the same rank, k and v batched alike, k's
+ * batch dims those of q or, for the heads (the dim before the rows), 1. */
+static bool attention_operands(const porta_graph *graph, porta_tensor_id q, porta_tensor_id k,
+                               porta_tensor_id v)
+{
+    const porta_shape *qs = &graph->tensors[q].shape, *ks = &graph->tensors[k].shape,
+                      *vs = &graph->tensors[v].shape;
+    int r = qs->rank;
+    if (ks->rank != r || vs->rank != r || r < 2) return false;
+    for (int d = 0; d < r - 2; d++) {
+        if (ks->dims[d] != vs->dims[d]) return false;
+        if (ks->dims[d] != qs->dims[d] && !(d == r - 3 && ks->dims[d] == 1)) return false;
+    }
+    return true;
+}
+
+/* The chain that ends in matmul node `last` (fuse.h), its parts, and its nodes (first first). */
+static bool attention_chain(const porta_graph *graph, int last, porta_fused_attention *parts,
+                            int members[CHAIN_MAX], int *n_members)
+{
+    const porta_node *out = &graph->nodes[last];
+    if (out->op != PORTA_OP_MATMUL || porta_node_bool(graph, out, "transpose_b")) return false;
+    int chain[CHAIN_MAX], n = 0;
+    chain[n++] = last;
+    int softmax = private_producer(graph, out, 0);
+    if (softmax < 0 || graph->nodes[softmax].op != PORTA_OP_SOFTMAX) return false;
+    const porta_node *sm = &graph->nodes[softmax];
+    chain[n++] = softmax;
+    porta_fused_attention p = {
+        .v = out->operands[1], .mask = sm->operands[1],
+        .scale = porta_node_float(graph, sm, "scale"),
+        .causal = porta_node_bool(graph, sm, "causal"),
+    };
+    int at = private_producer(graph, sm, 0);
+    if (at >= 0 && graph->nodes[at].op == PORTA_OP_ADD) {
+        /* the added mask is the one mask, and a softmax scale would scale it as well */
+        if (p.mask >= 0 || p.scale != 1.0) return false;
+        const porta_node *add = &graph->nodes[at];
+        const porta_shape *sum = &graph->tensors[add->output].shape;
+        int slot = 0, from = -1;
+        for (; slot < 2 && from < 0; slot++) {
+            from = private_producer(graph, add, slot);
+            if (from >= 0 && graph->nodes[from].op != PORTA_OP_SCALE &&
+                graph->nodes[from].op != PORTA_OP_MATMUL)
+                from = -1;
+        }
+        if (from < 0) return false;
+        porta_tensor_id scores = add->operands[slot - 1];
+        if (!same_shape(&graph->tensors[scores].shape, sum)) return false;  /* mask bigger */
+        p.mask = add->operands[2 - slot];
+        chain[n++] = at;
+        at = from;
+    }
+    while (at >= 0 && graph->nodes[at].op == PORTA_OP_SCALE && n < CHAIN_MAX - 1) {
+        p.scale *= porta_node_float(graph, &graph->nodes[at], "s");
+        chain[n++] = at;
+        at = private_producer(graph, &graph->nodes[at], 0);
+    }
+    if (at < 0 || graph->nodes[at].op != PORTA_OP_MATMUL ||
+        !porta_node_bool(graph, &graph->nodes[at], "transpose_b"))
+        return false;
+    chain[n++] = at;
+    p.q = graph->nodes[at].operands[0];
+    p.k = graph->nodes[at].operands[1];
+    if (!attention_operands(graph, p.q, p.k, p.v)) return false;
+    *parts = p;
+    *n_members = n;
+    for (int i = 0; i < n; i++) members[i] = chain[n - 1 - i];
+    return true;
+}
+
+bool porta_fusion_attention(const porta_graph *graph, int last, porta_fused_attention *out)
+{
+    int members[CHAIN_MAX], n;
+    return attention_chain(graph, last, out, members, &n);
+}
+
 void porta_fusion_find(const porta_graph *graph, bool enabled, porta_fusion *by_node)
 {
     for (int i = 0; i < graph->n_nodes; i++)
         by_node[i] = (porta_fusion){PORTA_FUSION_NONE, -1, -1, -1};
     if (!enabled) return;
+    /* chains first: their nodes take part in no pair */
+    for (int last = 0; last < graph->n_nodes; last++) {
+        porta_fused_attention parts;
+        int members[CHAIN_MAX], n;
+        if (!attention_chain(graph, last, &parts, members, &n)) continue;
+        for (int i = 0; i < n; i++)
+            by_node[members[i]] = (porta_fusion){PORTA_FUSION_ATTENTION, members[0], last, last};
+    }
     for (int k = 0; k < graph->n_nodes; k++) {
         int last = graph->order[k];
         const porta_node *node = &graph->nodes[last];
+        if (by_node[last].kind != PORTA_FUSION_NONE) continue;
         for (int slot = 0; slot < 2; slot++) {
             int first = private_producer(graph, node, slot);
             if (first < 0 || by_node[first].kind != PORTA_FUSION_NONE) continue;

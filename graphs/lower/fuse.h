@@ -11,8 +11,19 @@
  *                         does not fuse into a norm (which saves as much and is preferred)
  * A pair never fuses when the first node's result is a graph output or has any other use (it
  * would have to be stored anyway), is not f32 (an f16 result is rounded to f16 between the two
- * ops, which one step would skip), or, for the add, when an operand broadcasts. With
- * porta_plan_limits.fusion false nothing fuses. */
+ * ops, which one step would skip), or, for the add, when an operand broadcasts.
+ *
+ * One chain of more than two nodes fuses, attention written out op by op:
+ *   matmul(q, k, transpose_b) [-> scale]... [-> add(mask)] -> softmax -> matmul(., v)
+ *                         one attention step (the kernels of sdpa: online softmax, the scores
+ *                         never stored), lowered by the last matmul (attention.c). The scales
+ *                         multiply; an added mask is the one mask (the softmax then has none
+ *                         and scale 1, since it would scale the mask too); the softmax's own
+ *                         mask, scale and causal rule are kept. q, k and v are [..., S, D] of
+ *                         rank 2 to 4 with k and v batched alike, each batch dim of k equal to
+ *                         q's or, for the heads (the one before S), 1 (grouped K/V heads).
+ *                         Every intermediate is private as for pairs.
+ * With porta_plan_limits.fusion false nothing fuses. */
 #ifndef PORTA_LOWER_FUSE_H
 #define PORTA_LOWER_FUSE_H
 
@@ -39,15 +50,27 @@ typedef enum porta_fusion_kind {
     PORTA_FUSION_LINEAR_ACTIVATION,
     PORTA_FUSION_ADD_NORM,
     PORTA_FUSION_LINEAR_ADD,
+    PORTA_FUSION_ATTENTION,
 } porta_fusion_kind;
 
-/* The pair a node belongs to. first's result is an operand of last (operand 0, or either for
- * linear + add) and of nothing else; anchor is the one of the two whose rule emits the pair's
- * steps, the other is lowered to nothing. */
+/* The pair or chain a node belongs to. For a pair, first's result is an operand of last
+ * (operand 0, or either for linear + add) and of nothing else; for a chain, first is its first
+ * node and last its last. anchor is the node whose rule emits the steps (the last, for a
+ * chain); the others are lowered to nothing. */
 typedef struct porta_fusion {
     porta_fusion_kind kind;
     int first, last, anchor;       /* node indices; -1 when kind is NONE */
 } porta_fusion;
+
+/* An attention chain's parts (a fusion of kind PORTA_FUSION_ATTENTION). */
+typedef struct porta_fused_attention {
+    porta_tensor_id q, k, v, mask;  /* mask -1: none */
+    double scale;                   /* the product of the chain's scales */
+    bool causal;
+} porta_fused_attention;
+
+/* The parts of the attention chain that ends in matmul node `last`; false when none ends there. */
+bool porta_fusion_attention(const porta_graph *graph, int last, porta_fused_attention *out);
 
 /* Fills by_node[i] for every node i of a validated graph: its pair, or kind NONE for every node
  * when `enabled` is false. A node belongs to at most one pair. */

@@ -261,6 +261,22 @@ static porta_status check_store_sizes(porta_lower *lower)
     return PORTA_OK;
 }
 
+/* A fused chain's ops in order, joined by '+' ("matmul+scale+softmax+matmul"). */
+static void chain_name(const porta_lower *lower, int anchor, char name[PORTA_PLAN_OP_CHARS])
+{
+    const porta_graph *graph = lower->graph;
+    size_t used = 0;
+    name[0] = '\0';
+    for (int k = 0; k < graph->n_nodes && used + 1 < PORTA_PLAN_OP_CHARS; k++) {
+        int i = graph->order[k];
+        if (lower->fused[i].kind != PORTA_FUSION_ATTENTION || lower->fused[i].anchor != anchor)
+            continue;
+        int n = snprintf(name + used, PORTA_PLAN_OP_CHARS - used, "%s%s", used ? "+" : "",
+                         porta_op_get(graph->nodes[i].op)->name);
+        used += n > 0 ? (size_t)n : 0;
+    }
+}
+
 porta_status porta_lower_emit(porta_lower *lower, const porta_node *node,
                               const porta_lower_step *step)
 {
@@ -336,7 +352,9 @@ porta_status porta_lower_emit(porta_lower *lower, const porta_node *node,
     p->step.node = pair->kind ? pair->last : index;
     p->step.first_node = pair->kind ? pair->first : index;
     const char *op = porta_op_get(lower->graph->nodes[p->step.node].op)->name;
-    if (pair->kind)
+    if (pair->kind == PORTA_FUSION_ATTENTION)
+        chain_name(lower, pair->anchor, p->step.op);
+    else if (pair->kind)
         snprintf(p->step.op, sizeof p->step.op, "%s+%s",
                  porta_op_get(lower->graph->nodes[pair->first].op)->name, op);
     else
@@ -396,7 +414,9 @@ static porta_status lower_nodes(porta_lower *lower)
         /* a fused pair is lowered once, by its anchor's rule, and makes the second's result */
         if (pair->kind && pair->anchor != graph->order[k]) continue;
         const porta_node *made = pair->kind ? &graph->nodes[pair->last] : node;
-        porta_lower_rule rule = rules[node->op];
+        porta_lower_rule rule = pair->kind == PORTA_FUSION_ATTENTION
+                                    ? porta_lower_attention_chain
+                                    : rules[node->op];
         lower->current_choice = -1;
         lower->current_node = graph->order[k];
         porta_status status = rule(lower, node);

@@ -187,5 +187,7 @@ porta_status porta_lower_norm(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_attention(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_additive(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_luong(porta_lower *lower, const porta_node *node);
+/* attention written out op by op and fused (fuse.h), lowered by its last matmul */
+porta_status porta_lower_attention_chain(porta_lower *lower, const porta_node *node);
 
 #endif

@@ -57,6 +57,7 @@ static void float_mask(double *data, int64_t count, int64_t q_len, int64_t kv_le
 FLOAT_MASK_FILL(fill_mask_4x9, 4, 9, false)
 FLOAT_MASK_FILL(fill_mask_3x11, 3, 11, false)
 FLOAT_MASK_FILL(fill_mask_2x520, 2, 520, true)
+FLOAT_MASK_FILL(fill_mask_16x24, 16, 24, false)
 
 /* Keys and values [.., 40, 8] that are +inf at every 5th key, which the i32 mask [40] hides:
  * a masked key must add exactly nothing. */
@@ -264,5 +265,55 @@ const conformance_case conformance_cases_attention[] = {
                            "input v : f16[2, 6, 8]\n"
                            "weight wq : f16[16, 8]\nweight wk : f16[16, 8]\nweight a : f16[16]\n"
                            "o = additive_attention(q, k, v, wq, wk, a)\noutput o\n", NULL},
+    {NULL, NULL, NULL},
+};
+
+/* Attention written out op by op, fused into one attention step (graphs/lower/fuse.h): scales
+ * before an added float mask, the softmax's own scale, causal rule and i32 mask, a mask as the
+ * add's first operand, ranks 2 to 4, K/V of one head read by every query head, keys split
+ * (decoding against a long cache), large scores, and chains that must not fuse (the softmax
+ * scaling an added mask, the scores also an output), still right. Run with fusion on and off;
+ * named by the op whose result they make. */
+const conformance_case conformance_cases_attention_fused[] = {
+    {"matmul", "graph chain_scale_mask\n"
+               "input q : f32[2, 4, 16, 32]\ninput k : f32[2, 4, 24, 32]\n"
+               "input v : f32[2, 4, 24, 8]\ninput mask : f32[16, 24]\n"
+               "s = matmul(q, k, transpose_b=true)\nu = add(scale(s, s=0.17677669529), mask)\n"
+               "y = matmul(softmax(u), v)\noutput y\n", fill_mask_16x24},
+    {"matmul", "graph chain_causal_rank3\n"
+               "input q : f32[3, 9, 16]\ninput k : f32[3, 12, 16]\ninput v : f32[3, 12, 5]\n"
+               "p = softmax(matmul(q, k, transpose_b=true), scale=0.25, causal=true)\n"
+               "y = matmul(p, v)\noutput y\n", NULL},
+    {"matmul", "graph chain_grouped_int_mask\n"
+               "input q : f32[2, 8, 5, 32]\ninput k : f32[2, 1, 12, 32]\n"
+               "input v : f32[2, 1, 12, 16]\ninput mask : i32[5, 12]\n"
+               "p = softmax(matmul(q, k, transpose_b=true), mask, scale=0.2)\n"
+               "y = matmul(p, v)\noutput y\n", fill_int_rows},
+    {"matmul", "graph chain_mask_first_rank2\n"
+               "input q : f32[4, 8]\ninput k : f32[9, 8]\ninput v : f32[9, 3]\n"
+               "input mask : f32[4, 9]\n"
+               "y = matmul(softmax(add(mask, matmul(q, k, transpose_b=true))), v)\noutput y\n",
+     fill_mask_4x9},
+    {"matmul", "graph chain_decode_long\n"
+               "input q : f32[1, 4, 1, 64]\ninput k : f32[1, 4, 3000, 64]\n"
+               "input v : f32[1, 4, 3000, 64]\n"
+               "s = scale(scale(matmul(q, k, transpose_b=true), s=0.5), s=0.25)\n"
+               "y = matmul(softmax(s), v)\noutput y\n", NULL},
+    {"matmul", "graph chain_large_scores\n"
+               "input q : f32[2, 3, 33, 24]\ninput k : f32[2, 3, 70, 24]\n"
+               "input v : f32[2, 3, 70, 24]\n"
+               "y = matmul(softmax(matmul(q, k, transpose_b=true), causal=true), v)\noutput y\n",
+     fill_large_q},
+    /* not fused: the softmax's scale would scale the added mask */
+    {"matmul", "graph chain_scaled_mask_unfused\n"
+               "input q : f32[2, 4, 8]\ninput k : f32[2, 9, 8]\ninput v : f32[2, 9, 6]\n"
+               "input mask : f32[4, 9]\n"
+               "u = add(matmul(q, k, transpose_b=true), mask)\n"
+               "y = matmul(softmax(u, scale=0.5), v)\noutput y\n", fill_mask_4x9},
+    /* not fused: the probabilities are an output too */
+    {"matmul", "graph chain_probs_output\n"
+               "input q : f32[1, 2, 6, 8]\ninput k : f32[1, 2, 6, 8]\ninput v : f32[1, 2, 6, 8]\n"
+               "p = softmax(matmul(q, k, transpose_b=true), causal=true)\n"
+               "y = matmul(p, v)\noutput p\noutput y\n", NULL},
     {NULL, NULL, NULL},
 };

@@ -16,7 +16,8 @@ static const char *const gemm[] = {"gemm=tile4", "gemm=panels", NULL};
 static const char *const gemm_and_attention[] = {
     "gemm=tile4,attention=flash64", "gemm=panels,attention=rows", NULL};
 static const char *const attention[] = {"attention=flash64", "attention=flash16",
-                                        "attention=flash8", "attention=rows", NULL};
+                                        "attention=flash8", "attention=rows", "attention=gemm",
+                                        NULL};
 static const char *const norm[] = {"norm=rows", "norm=strips", "norm=lanes", NULL};
 
 /* Forced variants multiply the kernels a cold cache must compile (shape-derived constants make
@@ -28,6 +29,13 @@ static const char *const sdpa_cases[] = {
     "sdpa_plain", "sdpa_causal_more_queries", "sdpa_causal_fewer_queries", "sdpa_grouped_4_on_1",
     "sdpa_int_mask_rows", "sdpa_long_keys", "sdpa_split_masked", "sdpa_f16", NULL};
 static const char *const attention_cases[] = {"attention_encoder", NULL};
+/* attention chains: each attention variant once, beside a gemm variant for the unfused pass */
+static const char *const chain_cases[] = {"chain_scale_mask", "chain_grouped_int_mask",
+                                          "chain_decode_long", NULL};
+static const char *const chain[] = {
+    "gemm=tile4,attention=flash64", "gemm=panels,attention=flash16",
+    "gemm=tile4,attention=flash8", "gemm=panels,attention=rows", "gemm=tile4,attention=gemm",
+    NULL};
 static const char *const softmax_cases[] = {"softmax_small", "softmax_long", "softmax_mask_i32",
                                             "softmax_causal_tall", "softmax_f16", NULL};
 static const char *const layernorm_cases[] = {"layernorm_small", "layernorm_long",
@@ -36,6 +44,7 @@ static const char *const rmsnorm_cases[] = {"rmsnorm_long", "rmsnorm_many_rows",
                                             NULL};
 
 static const case_variants table[] = {
+    {"matmul", chain_cases, chain},
     {"matmul", NULL, gemm},
     {"linear", NULL, gemm},
     {"luong_attention", NULL, gemm_and_attention},
