@@ -122,7 +122,7 @@ static int new_store(porta_lower *lower, bool arena, int buffer, porta_tensor_id
 static int add_buffer(porta_plan *plan, porta_plan_buffer_kind kind, porta_tensor_id tensor,
                       uint64_t bytes)
 {
-    plan->buffers[plan->n_buffers] = (porta_plan_buffer){kind, tensor, bytes, {0}};
+    plan->buffers[plan->n_buffers] = (porta_plan_buffer){kind, tensor, bytes};
     plan->tensor_buffer_of[tensor] = plan->n_buffers;
     return plan->n_buffers++;
 }
@@ -175,10 +175,10 @@ porta_lower_ref porta_lower_pack_weight(porta_lower *lower, const porta_node *no
             uses += graph->nodes[i].operands[o] == t;
     porta_lower_ref at = lower->tensor_at[t];
     int buffer = lower->stores[at.store].buffer;
-    if (uses != 1 || lower->plan->buffers[buffer].packing.panel_cols) return refused;
+    if (uses != 1 || lower->plan->tensor_packing[t].panel_cols) return refused;
     uint64_t panels = (packing->n_cols + packing->panel_cols - 1) / packing->panel_cols;
     uint64_t bytes = panels * packing->panel_cols * packing->k_rows * PORTA_PLAN_ELEMENT_BYTES;
-    lower->plan->buffers[buffer].packing = *packing;
+    lower->plan->tensor_packing[t] = *packing;
     lower->plan->buffers[buffer].bytes = bytes;
     lower->stores[at.store].bytes = bytes;
     lower->tensor_at[t] = (porta_lower_ref){at.store, 0, bytes};
@@ -433,12 +433,13 @@ porta_status porta_plan_create(const porta_graph *graph, const porta_plan_limits
         plan->buffers = calloc(n + 1, sizeof *plan->buffers);
         plan->tensor_at = calloc(n + 1, sizeof *plan->tensor_at);
         plan->tensor_buffer_of = malloc((n + 1) * sizeof *plan->tensor_buffer_of);
+        plan->tensor_packing = calloc(n + 1, sizeof *plan->tensor_packing);
     }
     lower.tensor_at = malloc((n + 1) * sizeof *lower.tensor_at);
     lower.is_view = calloc(n + 1, sizeof *lower.is_view);
     lower.fused = malloc(((size_t)graph->n_nodes + 1) * sizeof *lower.fused);
     if (!plan || !plan->buffers || !plan->tensor_at || !plan->tensor_buffer_of ||
-        !lower.tensor_at || !lower.is_view || !lower.fused) {
+        !plan->tensor_packing || !lower.tensor_at || !lower.is_view || !lower.fused) {
         free(lower.tensor_at);
         free(lower.is_view);
         free(lower.fused);
@@ -452,7 +453,7 @@ porta_status porta_plan_create(const porta_graph *graph, const porta_plan_limits
         lower.tensor_at[t] = (porta_lower_ref){-1, 0, 0};
         plan->tensor_buffer_of[t] = -1;
     }
-    plan->buffers[0] = (porta_plan_buffer){PORTA_PLAN_ARENA, -1, 0, {0}};
+    plan->buffers[0] = (porta_plan_buffer){PORTA_PLAN_ARENA, -1, 0};
     plan->n_buffers = 1;
     porta_fusion_find(graph, limits->fusion, lower.fused);
     for (int i = 0; i < graph->n_nodes; i++) plan->n_fused += lower.fused[i].anchor == i;
@@ -507,5 +508,6 @@ void porta_plan_destroy(porta_plan *plan)
     free(plan->buffers);
     free(plan->tensor_at);
     free(plan->tensor_buffer_of);
+    free(plan->tensor_packing);
     free(plan);
 }
