@@ -353,6 +353,96 @@ static void test_fusion_decisions(void **state)
     porta_context_destroy(context);
 }
 
+/* Groups of projections (linears of one input) fuse into one gemm where the product takes the
+ * panels (a CPU driver's limits): one step for 2 or 3 linears, named for them, the weights and
+ * biases each in one buffer, the results views of one allocation; never on a GPU's limits (the
+ * tiles), with the tiles forced, or when a linear may not join (an OUT not a multiple of 16, a
+ * weight read twice, a result that is an output, a bias on some only, a linear in a pair). */
+static void test_projection_fusion(void **state)
+{
+    (void)state;
+#define PROJ_HEAD "graph g\ninput x : f32[4, 8]\nweight wq : f32[16, 8]\nweight wk : f32[32, 8]\n" \
+                  "weight wv : f32[16, 8]\nweight bq : f32[16]\nweight bk : f32[32]\n"
+    static const struct {
+        const char *graph;
+        const char *variants;
+        bool gpu;
+        int fused, saved;               /* fusions, and steps fewer than unfused */
+        const char *op;                 /* the group's step when it fuses */
+        const char *shared[2];          /* two weights then in one buffer */
+        int buffers_saved;
+    } cases[] = {
+        {PROJ_HEAD "q = linear(x, wq)\nk = linear(x, wk)\nv = linear(x, wv)\n"
+                   "y = concat(q, k, v, axis=1)\noutput y\n",
+         NULL, false, 1, 2, "linear+linear+linear", {"wq", "wv"}, 2},
+        {PROJ_HEAD "q = linear(x, wq, bq)\nk = linear(x, wk, bk)\ny = concat(q, k, axis=1)\n"
+                   "output y\n",
+         NULL, false, 1, 1, "linear+linear", {"bq", "bk"}, 2},
+        {PROJ_HEAD "q = linear(x, wq)\nk = linear(x, wk)\ny = concat(q, k, axis=1)\noutput y\n",
+         "gemm=tile4", false, 0, 0, NULL, {NULL, NULL}, 0},
+        {PROJ_HEAD "q = linear(x, wq)\nk = linear(x, wk)\ny = concat(q, k, axis=1)\noutput y\n",
+         NULL, true, 0, 0, NULL, {NULL, NULL}, 0},
+        {PROJ_HEAD "weight wr : f32[20, 8]\nq = linear(x, wq)\nr = linear(x, wr)\n"
+                   "y = concat(q, r, axis=1)\noutput y\n",
+         NULL, false, 0, 0, NULL, {NULL, NULL}, 0},
+        {PROJ_HEAD "q = linear(x, wq)\nk = linear(x, wq)\nv = linear(x, wv)\n"
+                   "y = concat(q, k, v, axis=1)\noutput y\n",
+         NULL, false, 0, 0, NULL, {NULL, NULL}, 0},
+        {PROJ_HEAD "q = linear(x, wq)\nk = linear(x, wk)\ny = concat(q, k, axis=1)\noutput y\n"
+                   "output q\n",
+         NULL, false, 0, 0, NULL, {NULL, NULL}, 0},
+        {PROJ_HEAD "q = linear(x, wq, bq)\nk = linear(x, wk)\ny = concat(q, k, axis=1)\n"
+                   "output y\n",
+         NULL, false, 0, 0, NULL, {NULL, NULL}, 0},
+        {PROJ_HEAD "q = relu(linear(x, wq))\nk = linear(x, wk)\nv = linear(x, wv)\n"
+                   "y = concat(q, k, v, axis=1)\noutput y\n",
+         NULL, false, 2, 2, "linear+linear", {"wk", "wv"}, 1},
+    };
+#undef PROJ_HEAD
+    porta_context *context;
+    assert_int_equal(porta_context_create(&context), PORTA_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        porta_graph *graph = parse(context, cases[i].graph);
+        porta_plan_limits limits = porta_plan_default_limits();
+        limits.kind = cases[i].gpu ? PORTA_PLAN_GPU : PORTA_PLAN_CPU_VECTORS;
+        limits.variants = cases[i].variants;
+        porta_plan *fused = NULL, *unfused = NULL;
+        if (porta_plan_create(graph, &limits, &fused) != PORTA_OK)
+            fail_msg("plan: %s", porta_last_error(context));
+        limits.fusion = false;
+        if (porta_plan_create(graph, &limits, &unfused) != PORTA_OK)
+            fail_msg("plan: %s", porta_last_error(context));
+        print_message("case %zu: %d fused, %d steps (%d unfused)\n", i, fused->n_fused,
+                      fused->n_steps, unfused->n_steps);
+        assert_int_equal(fused->n_fused, cases[i].fused);
+        assert_int_equal(fused->n_steps, unfused->n_steps - cases[i].saved);
+        assert_int_equal(fused->n_views, unfused->n_views);
+        assert_int_equal(fused->n_buffers, unfused->n_buffers - cases[i].buffers_saved);
+        if (cases[i].op) {
+            assert_int_equal(steps_named(fused, cases[i].op), 1);
+            porta_tensor_id a = porta_graph_find_tensor(graph, cases[i].shared[0]);
+            porta_tensor_id b = porta_graph_find_tensor(graph, cases[i].shared[1]);
+            assert_int_equal(fused->tensor_buffer_of[a], fused->tensor_buffer_of[b]);
+            assert_true(fused->tensor_at[a].offset < fused->tensor_at[b].offset);
+            porta_tensor_id wk = porta_graph_find_tensor(graph, "wk");
+            assert_int_equal(fused->tensor_packing[wk].panel_cols, PORTA_PLAN_PANEL_COLS);
+            /* the plan names the buffer's tensors */
+            porta_strbuf text = {0};
+            porta_plan_format(fused, &text);
+            assert_false(text.failed);
+            char names[32];
+            snprintf(names, sizeof names, " %s+%s", cases[i].shared[0], cases[i].shared[1]);
+            if (!strstr(text.data, names) && strcmp(cases[i].op, "linear+linear+linear"))
+                fail_msg("no buffer%s in:\n%s", names, text.data);
+            porta_strbuf_free(&text);
+        }
+        porta_plan_destroy(fused);
+        porta_plan_destroy(unfused);
+        porta_graph_destroy(graph);
+    }
+    porta_context_destroy(context);
+}
+
 /* ---- programs on every device ---------------------------------------------------------------- */
 
 static const char *linear_graph = "graph lin\n"
@@ -450,6 +540,76 @@ static void test_program_values_and_weights(void **state)
     porta_weights_close(weights);
     remove(path);
     rt_remove_dir(dir);
+    porta_reference_values_destroy(values);
+    porta_graph_destroy(graph);
+}
+
+static int64_t elements_of(const porta_graph *graph, porta_tensor_id t)
+{
+    int64_t n = 0;
+    porta_shape_elements(&graph->tensors[t].shape, &n);
+    return n;
+}
+
+/* A group of projections on every device (one gemm where the device's gemm takes the panels):
+ * the result matches the reference and every weight and bias reads back as set, though the
+ * group's share one buffer, packed. */
+static void test_program_projection_weights(void **state)
+{
+    rt_devices *devices = *state;
+    porta_context *context = devices->context;
+    porta_graph *graph = parse(context, "graph proj\ninput x : f32[5, 8]\n"
+                                        "weight wq : f32[16, 8]\nweight bq : f32[16]\n"
+                                        "weight wk : f32[32, 8]\nweight bk : f32[32]\n"
+                                        "weight wv : f32[16, 8]\nweight bv : f32[16]\n"
+                                        "q = linear(x, wq, bq)\nk = linear(x, wk, bk)\n"
+                                        "v = linear(x, wv, bv)\ny = concat(q, k, v, axis=1)\n"
+                                        "output y\n");
+    static const char *const names[] = {"x", "wq", "bq", "wk", "bk", "wv", "bv"};
+    enum { N_SET = sizeof names / sizeof names[0] };
+    porta_reference_values *values;
+    RT_CHECK(context, porta_reference_values_create(graph, &values));
+    for (int n = 0; n < N_SET; n++) {
+        porta_tensor_id t = porta_graph_find_tensor(graph, names[n]);
+        for (int64_t i = 0; i < elements_of(graph, t); i++)
+            values->data[t][i] = (double)((i * 7 + n * 3) % 13) * 0.125 - 0.75;
+    }
+    RT_CHECK(context, porta_reference_run(graph, values));
+    porta_tensor_id y = porta_graph_find_tensor(graph, "y");
+    for (int d = 0; d < devices->count; d++) {
+        const char *id = porta_device_info(devices->devices[d])->id;
+        porta_program *program;
+        RT_CHECK(context, porta_program_create(devices->devices[d], graph, 0, &program));
+        char *text = NULL;
+        RT_CHECK(context, porta_program_describe(program, &text));
+        print_message("%s: %s\n", id, strstr(text, "linear+linear+linear") ? "fused" : "apart");
+        free(text);
+        float host[256], back[256];
+        for (int n = 0; n < N_SET; n++) {
+            porta_tensor_id t = porta_graph_find_tensor(graph, names[n]);
+            int64_t count = elements_of(graph, t);
+            for (int64_t i = 0; i < count; i++) host[i] = (float)values->data[t][i];
+            RT_CHECK(context, porta_program_set(program, names[n], host,
+                                                (size_t)count * sizeof *host));
+        }
+        RT_CHECK(context, porta_program_run(program));
+        float ys[5 * 64];
+        RT_CHECK(context, porta_program_get(program, "y", ys, sizeof ys));
+        for (int i = 0; i < 5 * 64; i++)
+            if (fabs(ys[i] - values->data[y][i]) > 1e-5 + 1e-5 * fabs(values->data[y][i]))
+                fail_msg("%s: y[%d] = %.9g, reference %.9g", id, i, ys[i], values->data[y][i]);
+        for (int n = 1; n < N_SET; n++) {
+            porta_tensor_id t = porta_graph_find_tensor(graph, names[n]);
+            int64_t count = elements_of(graph, t);
+            RT_CHECK(context, porta_program_get(program, names[n], back,
+                                                (size_t)count * sizeof *back));
+            for (int64_t i = 0; i < count; i++)
+                if (back[i] != (float)values->data[t][i])
+                    fail_msg("%s: %s[%lld] reads %g, set %g", id, names[n], (long long)i,
+                             back[i], values->data[t][i]);
+        }
+        porta_program_destroy(program);
+    }
     porta_reference_values_destroy(values);
     porta_graph_destroy(graph);
 }
@@ -651,12 +811,14 @@ int main(void)
         cmocka_unit_test(test_encoder_arena_peak),
         cmocka_unit_test(test_encoder_fusion),
         cmocka_unit_test(test_fusion_decisions),
+        cmocka_unit_test(test_projection_fusion),
         cmocka_unit_test(test_arena_splits_at_binding_range),
         cmocka_unit_test(test_tensor_past_binding_range_refused),
         cmocka_unit_test(test_loop_budget),
     };
     const struct CMUnitTest programs[] = {
         cmocka_unit_test(test_program_values_and_weights),
+        cmocka_unit_test(test_program_projection_weights),
         cmocka_unit_test(test_program_split_arena),
         cmocka_unit_test(test_program_errors),
         cmocka_unit_test(test_program_profile),
