@@ -317,14 +317,17 @@ porta_status porta_program_set(porta_program *program, const char *name, const v
         for (size_t i = 0; i < count; i++) wide[i] = porta_f16_to_f32(half[i]);
         upload = wide;
     }
-    const porta_plan_buffer *planned = &program->plan->buffers[buffer];
-    if (!planned->packing.panel_cols)
-        return program->backend->buffer_upload(program->buffers[buffer], 0, upload,
+    /* the tensor's own range of its buffer: a buffer may hold a group's weights (plan.h) */
+    const porta_plan_ref *at = &program->plan->tensor_at[t];
+    const porta_plan_packing *packing = &program->plan->tensor_packing[t];
+    if (!packing->panel_cols)
+        return program->backend->buffer_upload(program->buffers[buffer], at->offset, upload,
                                                count * PORTA_PLAN_ELEMENT_BYTES);
-    float *packed = malloc(planned->bytes);
+    float *packed = malloc(at->bytes);
     if (!packed) return porta_error(context_of(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
-    pack_panels(&planned->packing, upload, packed, false);
-    status = program->backend->buffer_upload(program->buffers[buffer], 0, packed, planned->bytes);
+    pack_panels(packing, upload, packed, false);
+    status = program->backend->buffer_upload(program->buffers[buffer], at->offset, packed,
+                                             at->bytes);
     free(packed);
     return status;
 }
@@ -341,20 +344,22 @@ porta_status porta_program_get(porta_program *program, const char *name, void *d
                            "porta_program_get: data is NULL");
     const porta_tensor *tensor = &program->graph->tensors[t];
     size_t count = bytes / porta_dtype_size(tensor->dtype);
-    const porta_plan_buffer *planned = &program->plan->buffers[buffer];
-    if (tensor->dtype != PORTA_F16 && !planned->packing.panel_cols)
-        return program->backend->buffer_download(program->buffers[buffer], 0, data, bytes);
+    const porta_plan_ref *at = &program->plan->tensor_at[t];
+    const porta_plan_packing *packing = &program->plan->tensor_packing[t];
+    if (tensor->dtype != PORTA_F16 && !packing->panel_cols)
+        return program->backend->buffer_download(program->buffers[buffer], at->offset, data,
+                                                 bytes);
     float *wide = tensor->dtype == PORTA_F16 ? program->staging : data;
-    if (planned->packing.panel_cols) {
-        float *packed = malloc(planned->bytes);
+    if (packing->panel_cols) {
+        float *packed = malloc(at->bytes);
         if (!packed)
             return porta_error(context_of(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
-        status = program->backend->buffer_download(program->buffers[buffer], 0, packed,
-                                                   planned->bytes);
-        if (status == PORTA_OK) pack_panels(&planned->packing, wide, packed, true);
+        status = program->backend->buffer_download(program->buffers[buffer], at->offset, packed,
+                                                   at->bytes);
+        if (status == PORTA_OK) pack_panels(packing, wide, packed, true);
         free(packed);
     } else {
-        status = program->backend->buffer_download(program->buffers[buffer], 0, wide,
+        status = program->backend->buffer_download(program->buffers[buffer], at->offset, wide,
                                                    count * PORTA_PLAN_ELEMENT_BYTES);
     }
     if (status != PORTA_OK || tensor->dtype != PORTA_F16) return status;

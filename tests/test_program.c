@@ -238,180 +238,6 @@ static void test_tensor_past_binding_range_refused(void **state)
     porta_context_destroy(context);
 }
 
-static const char *op_name_of(const porta_graph *graph, int node)
-{
-    return porta_op_get(graph->nodes[node].op)->name;
-}
-
-/* The steps of a plan whose op column is `op`. */
-static int steps_named(const porta_plan *plan, const char *op)
-{
-    int n = 0;
-    for (int i = 0; i < plan->n_steps; i++) n += !strcmp(plan->steps[i].op, op);
-    return n;
-}
-
-/* The encoder example fuses its feed-forward linear with gelu and both residual adds with their
- * layernorms: three steps fewer, and `porta plan` names the pairs. */
-static void test_encoder_fusion(void **state)
-{
-    (void)state;
-    porta_context *context;
-    assert_int_equal(porta_context_create(&context), PORTA_OK);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/graphs/examples/encoder_layer.pg", getenv("PORTA_SOURCE_ROOT"));
-    porta_graph *graph = NULL;
-    if (porta_graph_load(context, path, &graph) != PORTA_OK)
-        fail_msg("%s", porta_last_error(context));
-    porta_plan *fused = plan_with(context, graph, true);
-    porta_plan *unfused = plan_with(context, graph, false);
-    print_message("encoder_layer: %d steps fused, %d unfused\n", fused->n_steps,
-                  unfused->n_steps);
-    assert_int_equal(fused->n_fused, 3);
-    assert_int_equal(unfused->n_fused, 0);
-    assert_int_equal(fused->n_steps, unfused->n_steps - 3);
-    assert_int_equal(steps_named(fused, "linear+gelu"), 1);
-    assert_int_equal(steps_named(fused, "add+layernorm"), 2);
-    assert_int_equal(steps_named(fused, "gelu") + steps_named(fused, "add"), 0);
-    assert_int_equal(steps_named(unfused, "gelu"), 1);
-    assert_int_equal(steps_named(unfused, "add"), 2);
-    /* the fused steps write the second node's result: the norms write h and y */
-    for (int i = 0; i < fused->n_steps; i++) {
-        const porta_plan_step *step = &fused->steps[i];
-        if (strcmp(step->op, "add+layernorm")) continue;
-        const char *name = graph->tensors[graph->nodes[step->node].output].name;
-        assert_true(!strcmp(name, "h") || !strcmp(name, "y"));
-        assert_string_equal(op_name_of(graph, step->first_node), "add");
-    }
-    porta_strbuf text = {0};
-    porta_plan_format(fused, &text);
-    assert_false(text.failed);
-    assert_non_null(strstr(text.data, " linear+gelu "));
-    assert_non_null(strstr(text.data, " add+layernorm  h "));
-    assert_non_null(strstr(text.data, ", 3 fused\n"));
-    porta_strbuf_free(&text);
-    porta_plan_destroy(fused);
-    porta_plan_destroy(unfused);
-    porta_graph_destroy(graph);
-    porta_context_destroy(context);
-}
-
-/* Which pairs fuse: a result that is an output, read twice, f16, or an add that broadcasts
- * never does, nor a residual made after the linear; an add that a norm reads fuses with the
- * norm, not with its linear. */
-static void test_fusion_decisions(void **state)
-{
-    (void)state;
-    static const struct {
-        const char *graph;
-        int fused;
-        const char *op;                 /* a step's op when it fuses */
-    } cases[] = {
-        {"graph g\ninput x : f32[4, 8]\nweight w : f32[5, 8]\ny = silu(linear(x, w))\noutput y\n",
-         1, "linear+silu"},
-        {"graph g\ninput x : f32[4, 8]\nweight w : f32[5, 8]\nh = linear(x, w)\ny = silu(h)\n"
-         "output h\noutput y\n", 0, NULL},
-        {"graph g\ninput x : f32[4, 8]\nweight w : f32[5, 8]\nh = linear(x, w)\n"
-         "y = add(relu(h), h)\noutput y\n", 0, NULL},
-        {"graph g\ninput x : f16[4, 8]\nweight w : f16[5, 8]\ny = gelu(linear(x, w))\noutput y\n",
-         0, NULL},
-        {"graph g\ninput x : f32[4, 8]\nweight w : f32[8, 5]\ny = gelu(matmul(x, w))\noutput y\n",
-         0, NULL},
-        {"graph g\ninput x : f32[4, 8]\ninput r : f32[4, 8]\nweight g : f32[8]\n"
-         "y = rmsnorm(add(x, r), g)\noutput y\n", 1, "add+rmsnorm"},
-        {"graph g\ninput x : f32[4, 8]\ninput r : f32[8]\nweight g : f32[8]\n"
-         "y = layernorm(add(x, r), g)\noutput y\n", 0, NULL},
-        {"graph g\ninput x : f32[4, 8]\ninput r : f32[4, 8]\nweight g : f32[8]\n"
-         "s = add(x, r)\ny = layernorm(s, g)\noutput s\noutput y\n", 0, NULL},
-        {"graph g\ninput x : f32[4, 8]\nweight w : f32[8, 8]\nweight g : f32[8]\n"
-         "y = layernorm(add(x, tanh(linear(x, w))), g)\noutput y\n", 2, "linear+tanh"},
-        {"graph g\ninput x : f32[4, 8]\ninput r : f32[4, 5]\nweight w : f32[5, 8]\n"
-         "y = add(r, linear(x, w))\noutput y\n", 1, "linear+add"},
-        {"graph g\ninput x : f32[4, 8]\ninput r : f32[5]\nweight w : f32[5, 8]\n"
-         "y = add(linear(x, w), r)\noutput y\n", 0, NULL},
-        {"graph g\ninput x : f32[4, 8]\nweight w : f32[5, 8]\nh = linear(x, w)\n"
-         "r = sigmoid(h)\nt = linear(x, w)\ny = add(t, mul(r, h))\noutput y\n", 0, NULL},
-        {"graph g\ninput x : f32[4, 8]\nweight w : f32[8, 8]\nweight g : f32[8]\n"
-         "y = layernorm(add(x, linear(x, w)), g)\noutput y\n", 1, "add+layernorm"},
-    };
-    porta_context *context;
-    assert_int_equal(porta_context_create(&context), PORTA_OK);
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        porta_graph *graph = parse(context, cases[i].graph);
-        porta_plan *fused = plan_with(context, graph, true);
-        porta_plan *unfused = plan_with(context, graph, false);
-        print_message("case %zu: %d fused, %d steps (%d unfused)\n", i, fused->n_fused,
-                      fused->n_steps, unfused->n_steps);
-        assert_int_equal(fused->n_fused, cases[i].fused);
-        assert_int_equal(fused->n_steps, unfused->n_steps - cases[i].fused);
-        assert_int_equal(unfused->n_fused, 0);
-        if (cases[i].op) assert_int_equal(steps_named(fused, cases[i].op), 1);
-        porta_plan_destroy(fused);
-        porta_plan_destroy(unfused);
-        porta_graph_destroy(graph);
-    }
-    porta_context_destroy(context);
-}
-
-/* Attention written out op by op fuses into one attention step when every intermediate is
- * private and the masks and scales combine (fuse.h); otherwise each op keeps its steps. */
-static void test_attention_chain_decisions(void **state)
-{
-    (void)state;
-    static const char *const head =
-        "graph g\ninput q : f32[2, 4, 6, 8]\ninput k : f32[2, 4, 9, 8]\n"
-        "input v : f32[2, 4, 9, 5]\ninput m : f32[6, 9]\n";
-    static const struct {
-        const char *body;
-        bool fuses;
-        const char *op;                 /* the fused step's op */
-    } cases[] = {
-        {"s = matmul(q, k, transpose_b=true)\nu = add(scale(s, s=0.3), m)\n"
-         "y = matmul(softmax(u), v)\noutput y\n", true, "matmul+scale+add+softmax+matmul"},
-        {"y = matmul(softmax(matmul(q, k, transpose_b=true), m, causal=true), v)\noutput y\n",
-         true, "matmul+softmax+matmul"},
-        /* the softmax would scale the added mask */
-        {"u = add(matmul(q, k, transpose_b=true), m)\ny = matmul(softmax(u, scale=0.5), v)\n"
-         "output y\n", false, NULL},
-        /* the scores are an output */
-        {"s = matmul(q, k, transpose_b=true)\ny = matmul(softmax(s), v)\noutput s\noutput y\n",
-         false, NULL},
-        /* k not transposed: not q kᵀ */
-        {"s = matmul(q, permute(k, perm=[0, 1, 3, 2]))\ny = matmul(softmax(s), v)\noutput y\n",
-         false, NULL},
-        /* the probabilities read twice */
-        {"p = softmax(matmul(q, k, transpose_b=true))\ny = add(matmul(p, v), matmul(p, v))\n"
-         "output y\n", false, NULL},
-    };
-    porta_context *context;
-    assert_int_equal(porta_context_create(&context), PORTA_OK);
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char text[1024];
-        snprintf(text, sizeof text, "%s%s", head, cases[i].body);
-        porta_graph *graph = parse(context, text);
-        porta_plan *fused = plan_with(context, graph, true);
-        porta_plan *unfused = plan_with(context, graph, false);
-        print_message("case %zu: %d fused, %d steps (%d unfused)\n", i, fused->n_fused,
-                      fused->n_steps, unfused->n_steps);
-        assert_int_equal(unfused->n_fused, 0);
-        if (cases[i].fuses) {
-            assert_int_equal(fused->n_fused, 1);
-            assert_int_equal(steps_named(fused, cases[i].op), 1);
-            assert_true(fused->n_steps < unfused->n_steps);
-            /* one attention step makes y; nothing makes the scores */
-            for (int s = 0; s < fused->n_steps; s++)
-                assert_string_equal(fused->steps[s].op, cases[i].op);
-        } else {
-            assert_int_equal(fused->n_fused, 0);
-            assert_int_equal(fused->n_steps, unfused->n_steps);
-        }
-        porta_plan_destroy(fused);
-        porta_plan_destroy(unfused);
-        porta_graph_destroy(graph);
-    }
-    porta_context_destroy(context);
-}
-
 /* ---- programs on every device ---------------------------------------------------------------- */
 
 static const char *linear_graph = "graph lin\n"
@@ -509,6 +335,76 @@ static void test_program_values_and_weights(void **state)
     porta_weights_close(weights);
     remove(path);
     rt_remove_dir(dir);
+    porta_reference_values_destroy(values);
+    porta_graph_destroy(graph);
+}
+
+static int64_t elements_of(const porta_graph *graph, porta_tensor_id t)
+{
+    int64_t n = 0;
+    porta_shape_elements(&graph->tensors[t].shape, &n);
+    return n;
+}
+
+/* A group of projections on every device (one gemm where the device's gemm takes the panels):
+ * the result matches the reference and every weight and bias reads back as set, though the
+ * group's share one buffer, packed. */
+static void test_program_projection_weights(void **state)
+{
+    rt_devices *devices = *state;
+    porta_context *context = devices->context;
+    porta_graph *graph = parse(context, "graph proj\ninput x : f32[5, 8]\n"
+                                        "weight wq : f32[16, 8]\nweight bq : f32[16]\n"
+                                        "weight wk : f32[32, 8]\nweight bk : f32[32]\n"
+                                        "weight wv : f32[16, 8]\nweight bv : f32[16]\n"
+                                        "q = linear(x, wq, bq)\nk = linear(x, wk, bk)\n"
+                                        "v = linear(x, wv, bv)\ny = concat(q, k, v, axis=1)\n"
+                                        "output y\n");
+    static const char *const names[] = {"x", "wq", "bq", "wk", "bk", "wv", "bv"};
+    enum { N_SET = sizeof names / sizeof names[0] };
+    porta_reference_values *values;
+    RT_CHECK(context, porta_reference_values_create(graph, &values));
+    for (int n = 0; n < N_SET; n++) {
+        porta_tensor_id t = porta_graph_find_tensor(graph, names[n]);
+        for (int64_t i = 0; i < elements_of(graph, t); i++)
+            values->data[t][i] = (double)((i * 7 + n * 3) % 13) * 0.125 - 0.75;
+    }
+    RT_CHECK(context, porta_reference_run(graph, values));
+    porta_tensor_id y = porta_graph_find_tensor(graph, "y");
+    for (int d = 0; d < devices->count; d++) {
+        const char *id = porta_device_info(devices->devices[d])->id;
+        porta_program *program;
+        RT_CHECK(context, porta_program_create(devices->devices[d], graph, 0, &program));
+        char *text = NULL;
+        RT_CHECK(context, porta_program_describe(program, &text));
+        print_message("%s: %s\n", id, strstr(text, "linear+linear+linear") ? "fused" : "apart");
+        free(text);
+        float host[256], back[256];
+        for (int n = 0; n < N_SET; n++) {
+            porta_tensor_id t = porta_graph_find_tensor(graph, names[n]);
+            int64_t count = elements_of(graph, t);
+            for (int64_t i = 0; i < count; i++) host[i] = (float)values->data[t][i];
+            RT_CHECK(context, porta_program_set(program, names[n], host,
+                                                (size_t)count * sizeof *host));
+        }
+        RT_CHECK(context, porta_program_run(program));
+        float ys[5 * 64];
+        RT_CHECK(context, porta_program_get(program, "y", ys, sizeof ys));
+        for (int i = 0; i < 5 * 64; i++)
+            if (fabs(ys[i] - values->data[y][i]) > 1e-5 + 1e-5 * fabs(values->data[y][i]))
+                fail_msg("%s: y[%d] = %.9g, reference %.9g", id, i, ys[i], values->data[y][i]);
+        for (int n = 1; n < N_SET; n++) {
+            porta_tensor_id t = porta_graph_find_tensor(graph, names[n]);
+            int64_t count = elements_of(graph, t);
+            RT_CHECK(context, porta_program_get(program, names[n], back,
+                                                (size_t)count * sizeof *back));
+            for (int64_t i = 0; i < count; i++)
+                if (back[i] != (float)values->data[t][i])
+                    fail_msg("%s: %s[%lld] reads %g, set %g", id, names[n], (long long)i,
+                             back[i], values->data[t][i]);
+        }
+        porta_program_destroy(program);
+    }
     porta_reference_values_destroy(values);
     porta_graph_destroy(graph);
 }
@@ -708,15 +604,13 @@ int main(void)
         cmocka_unit_test(test_live_ranges_do_not_overlap),
         cmocka_unit_test(test_reshape_is_a_view),
         cmocka_unit_test(test_encoder_arena_peak),
-        cmocka_unit_test(test_encoder_fusion),
-        cmocka_unit_test(test_attention_chain_decisions),
-        cmocka_unit_test(test_fusion_decisions),
         cmocka_unit_test(test_arena_splits_at_binding_range),
         cmocka_unit_test(test_tensor_past_binding_range_refused),
         cmocka_unit_test(test_loop_budget),
     };
     const struct CMUnitTest programs[] = {
         cmocka_unit_test(test_program_values_and_weights),
+        cmocka_unit_test(test_program_projection_weights),
         cmocka_unit_test(test_program_split_arena),
         cmocka_unit_test(test_program_errors),
         cmocka_unit_test(test_program_profile),

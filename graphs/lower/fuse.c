@@ -1,6 +1,8 @@
 /* Finding the pairs that fuse (fuse.h): one walk over the nodes in order, each node looking back
- * at the producers of its first two operands. */
+ * at the producers of its first two operands; then the groups of projections among the linears
+ * left. */
 #include "graphs/lower/fuse.h"
+#include "graphs/lower/plan.h"
 #include "graphs/ops.h"
 
 #include <string.h>
@@ -176,10 +178,58 @@ bool porta_fusion_attention(const porta_graph *graph, int last, porta_fused_atte
     return attention_chain(graph, last, out, members, &n);
 }
 
+/* An f32 weight that only one operand slot of the graph reads. */
+static bool private_weight(const porta_graph *graph, porta_tensor_id t)
+{
+    return t >= 0 && graph->tensors[t].kind == PORTA_TENSOR_WEIGHT &&
+           graph->tensors[t].dtype == PORTA_F32 && uses_of(graph, t) == 1;
+}
+
+/* Whether node i is a linear that may join a group of projections (fuse.h). */
+static bool projection_candidate(const porta_graph *graph, int i, const porta_fusion *by_node)
+{
+    const porta_node *node = &graph->nodes[i];
+    if (node->op != PORTA_OP_LINEAR || by_node[i].kind != PORTA_FUSION_NONE) return false;
+    const porta_tensor *out = &graph->tensors[node->output];
+    const porta_tensor *w = &graph->tensors[node->operands[1]];
+    if (out->is_output || out->dtype != PORTA_F32 ||
+        graph->tensors[node->operands[0]].dtype != PORTA_F32)
+        return false;
+    if (!private_weight(graph, node->operands[1]) ||
+        (node->operands[2] >= 0 && !private_weight(graph, node->operands[2])))
+        return false;
+    return w->shape.rank == 2 && w->shape.dims[0] % PORTA_PLAN_PANEL_COLS == 0;
+}
+
+/* Groups of 2 or 3 candidate linears with the same input, all with a bias or all without, in
+ * the order they run. */
+static void find_projections(const porta_graph *graph, porta_fusion *by_node)
+{
+    for (int k = 0; k < graph->n_nodes; k++) {
+        int first = graph->order[k];
+        if (!projection_candidate(graph, first, by_node)) continue;
+        const porta_node *head = &graph->nodes[first];
+        porta_fusion group = {PORTA_FUSION_PROJECTIONS, first, first, first, 1, {first}};
+        for (int j = k + 1; j < graph->n_nodes && group.n_members < PORTA_FUSION_MAX_PROJECTIONS;
+             j++) {
+            int other = graph->order[j];
+            const porta_node *node = &graph->nodes[other];
+            if (!projection_candidate(graph, other, by_node) ||
+                node->operands[0] != head->operands[0] ||
+                (node->operands[2] >= 0) != (head->operands[2] >= 0))
+                continue;
+            group.members[group.n_members++] = other;
+            group.last = other;
+        }
+        if (group.n_members < 2) continue;
+        for (int m = 0; m < group.n_members; m++) by_node[group.members[m]] = group;
+    }
+}
+
 void porta_fusion_find(const porta_graph *graph, bool enabled, porta_fusion *by_node)
 {
     for (int i = 0; i < graph->n_nodes; i++)
-        by_node[i] = (porta_fusion){PORTA_FUSION_NONE, -1, -1, -1};
+        by_node[i] = (porta_fusion){PORTA_FUSION_NONE, -1, -1, -1, 0, {0}};
     if (!enabled) return;
     /* chains first: their nodes take part in no pair */
     for (int last = 0; last < graph->n_nodes; last++) {
@@ -187,7 +237,7 @@ void porta_fusion_find(const porta_graph *graph, bool enabled, porta_fusion *by_
         int members[CHAIN_MAX], n;
         if (!attention_chain(graph, last, &parts, members, &n)) continue;
         for (int i = 0; i < n; i++)
-            by_node[members[i]] = (porta_fusion){PORTA_FUSION_ATTENTION, members[0], last, last};
+            by_node[members[i]] = (porta_fusion){PORTA_FUSION_ATTENTION, members[0], last, last, 0, {0}};
     }
     for (int k = 0; k < graph->n_nodes; k++) {
         int last = graph->order[k];
@@ -197,7 +247,7 @@ void porta_fusion_find(const porta_graph *graph, bool enabled, porta_fusion *by_
             int first = private_producer(graph, node, slot);
             if (first < 0 || by_node[first].kind != PORTA_FUSION_NONE) continue;
             const porta_node *producer = &graph->nodes[first];
-            porta_fusion pair = {PORTA_FUSION_NONE, first, last, -1};
+            porta_fusion pair = {PORTA_FUSION_NONE, first, last, -1, 0, {0}};
             if (slot == 0 && producer->op == PORTA_OP_LINEAR && porta_activation_of(graph, node)) {
                 pair.kind = PORTA_FUSION_LINEAR_ACTIVATION;
                 pair.anchor = first;
@@ -214,4 +264,5 @@ void porta_fusion_find(const porta_graph *graph, bool enabled, porta_fusion *by_
             break;
         }
     }
+    find_projections(graph, by_node);
 }

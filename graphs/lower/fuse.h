@@ -9,6 +9,17 @@
  *                         that adds the other operand to its results (the linear's rule lowers
  *                         the pair), when that operand is made before the linear and the add
  *                         does not fuse into a norm (which saves as much and is preferred)
+ *   projections           2 or 3 linears reading one tensor x as their input (the projections
+ *                         of q, k and v): one gemm whose weight is the linears' weights one
+ *                         after another along N, packed in panels in one buffer, writing each
+ *                         result to its own range of one arena allocation (the results are
+ *                         views into it). Each weight (and bias, all or none of them) is an f32
+ *                         weight used nowhere else, each OUT a multiple of 16 columns, each
+ *                         result f32 and no graph output, and none of the linears is in a pair
+ *                         (pairs are decided first). The first linear's rule lowers the group,
+ *                         and only when its product takes the panels variant with its weights
+ *                         packed when set; otherwise it lowers each linear by itself, with the
+ *                         variant decided for the group.
  * A pair never fuses when the first node's result is a graph output or has any other use (it
  * would have to be stored anyway), is not f32 (an f16 result is rounded to f16 between the two
  * ops, which one step would skip), or, for the add, when an operand broadcasts.
@@ -50,16 +61,23 @@ typedef enum porta_fusion_kind {
     PORTA_FUSION_LINEAR_ACTIVATION,
     PORTA_FUSION_ADD_NORM,
     PORTA_FUSION_LINEAR_ADD,
+    PORTA_FUSION_PROJECTIONS,
     PORTA_FUSION_ATTENTION,
 } porta_fusion_kind;
 
-/* The pair or chain a node belongs to. For a pair, first's result is an operand of last
- * (operand 0, or either for linear + add) and of nothing else; for a chain, first is its first
- * node and last its last. anchor is the node whose rule emits the steps (the last, for a
- * chain); the others are lowered to nothing. */
+#define PORTA_FUSION_MAX_PROJECTIONS 3
+
+/* The pair, group or chain a node belongs to. For a pair, first's result is an operand of last
+ * (operand 0, or either for linear + add) and of nothing else; anchor is the one of the two whose
+ * rule emits the pair's steps, the other is lowered to nothing. For a group of projections,
+ * members are its linears in the order they run, first and anchor the first of them, last the
+ * last. For an attention chain, first is its first node and last and anchor its last matmul;
+ * the others are lowered to nothing. */
 typedef struct porta_fusion {
     porta_fusion_kind kind;
     int first, last, anchor;       /* node indices; -1 when kind is NONE */
+    int n_members;                 /* projections only; 0 for a pair */
+    int members[PORTA_FUSION_MAX_PROJECTIONS];
 } porta_fusion;
 
 /* An attention chain's parts (a fusion of kind PORTA_FUSION_ATTENTION). */
@@ -72,8 +90,8 @@ typedef struct porta_fused_attention {
 /* The parts of the attention chain that ends in matmul node `last`; false when none ends there. */
 bool porta_fusion_attention(const porta_graph *graph, int last, porta_fused_attention *out);
 
-/* Fills by_node[i] for every node i of a validated graph: its pair, or kind NONE for every node
- * when `enabled` is false. A node belongs to at most one pair. */
+/* Fills by_node[i] for every node i of a validated graph: its pair, group or chain, or kind NONE
+ * for every node when `enabled` is false. A node belongs to at most one. */
 void porta_fusion_find(const porta_graph *graph, bool enabled, porta_fusion *by_node);
 
 #endif

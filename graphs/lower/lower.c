@@ -122,7 +122,7 @@ static int new_store(porta_lower *lower, bool arena, int buffer, porta_tensor_id
 static int add_buffer(porta_plan *plan, porta_plan_buffer_kind kind, porta_tensor_id tensor,
                       uint64_t bytes)
 {
-    plan->buffers[plan->n_buffers] = (porta_plan_buffer){kind, tensor, bytes, {0}};
+    plan->buffers[plan->n_buffers] = (porta_plan_buffer){kind, tensor, bytes};
     plan->tensor_buffer_of[tensor] = plan->n_buffers;
     return plan->n_buffers++;
 }
@@ -148,41 +148,121 @@ porta_lower_ref porta_lower_result(porta_lower *lower, const porta_node *node)
     return lower->tensor_at[out];
 }
 
-bool porta_lower_view(porta_lower *lower, const porta_node *node, porta_tensor_id of,
-                      uint64_t offset)
+bool porta_lower_view_range(porta_lower *lower, const porta_node *node, porta_lower_ref ref)
 {
     porta_tensor_id out = node->output;
     if (lower->graph->tensors[out].is_output || lower->tensor_at[out].store >= 0) return false;
-    porta_lower_ref base = lower->tensor_at[of];
-    if ((base.offset + offset) % lower->limits.buffer_alignment) return false;
-    lower->tensor_at[out] = (porta_lower_ref){base.store, base.offset + offset,
-                                              tensor_bytes(lower, out)};
+    if (ref.offset % lower->limits.buffer_alignment) return false;
+    lower->tensor_at[out] = ref;
     lower->is_view[out] = true;
     return true;
+}
+
+bool porta_lower_view(porta_lower *lower, const porta_node *node, porta_tensor_id of,
+                      uint64_t offset)
+{
+    porta_lower_ref base = lower->tensor_at[of];
+    return porta_lower_view_range(lower, node,
+                                  (porta_lower_ref){base.store, base.offset + offset,
+                                                    tensor_bytes(lower, node->output)});
+}
+
+void porta_lower_unfuse(porta_lower *lower, const porta_node *node)
+{
+    porta_fusion group = lower->fused[node - lower->graph->nodes];
+    if (group.kind != PORTA_FUSION_PROJECTIONS) return;
+    for (int m = 0; m < group.n_members; m++)
+        lower->fused[group.members[m]] = (porta_fusion){PORTA_FUSION_NONE, -1, -1, -1, 0, {0}};
+    lower->plan->n_fused--;
+}
+
+/* Whether weight t may be laid out as a rule asks: used by one operand slot only, and not laid
+ * out already. */
+static bool weight_layable(const porta_lower *lower, porta_tensor_id t)
+{
+    const porta_graph *graph = lower->graph;
+    if (t < 0 || graph->tensors[t].kind != PORTA_TENSOR_WEIGHT || graph->tensors[t].is_output)
+        return false;
+    int uses = 0;
+    for (int i = 0; i < graph->n_nodes; i++)
+        for (int o = 0; o < graph->nodes[i].n_operands; o++)
+            uses += graph->nodes[i].operands[o] == t;
+    int buffer = lower->plan->tensor_buffer_of[t];
+    int shared = 0;
+    for (porta_tensor_id u = 0; u < graph->n_tensors; u++)
+        shared += lower->plan->tensor_buffer_of[u] == buffer;
+    return uses == 1 && !lower->plan->tensor_packing[t].panel_cols && shared == 1;
+}
+
+static uint64_t packed_bytes(const porta_plan_packing *packing)
+{
+    uint64_t panels = (packing->n_cols + packing->panel_cols - 1) / packing->panel_cols;
+    return panels * packing->panel_cols * packing->k_rows * PORTA_PLAN_ELEMENT_BYTES;
 }
 
 porta_lower_ref porta_lower_pack_weight(porta_lower *lower, const porta_node *node, int slot,
                                         const porta_plan_packing *packing)
 {
-    const porta_graph *graph = lower->graph;
     porta_tensor_id t = node->operands[slot];
-    porta_lower_ref refused = {-1, 0, 0};
-    if (t < 0 || graph->tensors[t].kind != PORTA_TENSOR_WEIGHT || graph->tensors[t].is_output)
-        return refused;
-    int uses = 0;
-    for (int i = 0; i < graph->n_nodes; i++)
-        for (int o = 0; o < graph->nodes[i].n_operands; o++)
-            uses += graph->nodes[i].operands[o] == t;
+    if (!weight_layable(lower, t)) return (porta_lower_ref){-1, 0, 0};
     porta_lower_ref at = lower->tensor_at[t];
     int buffer = lower->stores[at.store].buffer;
-    if (uses != 1 || lower->plan->buffers[buffer].packing.panel_cols) return refused;
-    uint64_t panels = (packing->n_cols + packing->panel_cols - 1) / packing->panel_cols;
-    uint64_t bytes = panels * packing->panel_cols * packing->k_rows * PORTA_PLAN_ELEMENT_BYTES;
-    lower->plan->buffers[buffer].packing = *packing;
+    uint64_t bytes = packed_bytes(packing);
+    lower->plan->tensor_packing[t] = *packing;
     lower->plan->buffers[buffer].bytes = bytes;
     lower->stores[at.store].bytes = bytes;
     lower->tensor_at[t] = (porta_lower_ref){at.store, 0, bytes};
     return lower->tensor_at[t];
+}
+
+/* Drops own buffer b, which no store will use, renumbering those after it. */
+static void remove_own_buffer(porta_lower *lower, int b)
+{
+    porta_plan *plan = lower->plan;
+    memmove(&plan->buffers[b], &plan->buffers[b + 1],
+            (size_t)(plan->n_buffers - b - 1) * sizeof *plan->buffers);
+    plan->n_buffers--;
+    for (porta_tensor_id t = 0; t < lower->graph->n_tensors; t++)
+        if (plan->tensor_buffer_of[t] > b) plan->tensor_buffer_of[t]--;
+    for (int s = 0; s < lower->n_stores; s++)
+        if (!lower->stores[s].arena && lower->stores[s].buffer > b) lower->stores[s].buffer--;
+}
+
+porta_lower_ref porta_lower_group_weights(porta_lower *lower, const porta_tensor_id *weights,
+                                          int n, const porta_plan_packing *packings)
+{
+    porta_lower_ref refused = {-1, 0, 0};
+    uint64_t total = 0;
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < i; j++)
+            if (weights[j] == weights[i]) return refused;
+        if (!weight_layable(lower, weights[i])) return refused;
+        total += packings[i].panel_cols ? packed_bytes(&packings[i])
+                                        : lower->tensor_at[weights[i]].bytes;
+    }
+    if (total > lower->limits.max_buffer_bytes) return refused;
+    porta_plan *plan = lower->plan;
+    int holder = lower->tensor_at[weights[0]].store;
+    uint64_t offset = 0;
+    for (int i = 0; i < n; i++) {
+        porta_tensor_id t = weights[i];
+        uint64_t bytes = packings[i].panel_cols ? packed_bytes(&packings[i])
+                                                : lower->tensor_at[t].bytes;
+        if (i > 0) {
+            /* its own buffer goes; its store stays, empty and never bound */
+            int own = lower->tensor_at[t].store;
+            remove_own_buffer(lower, plan->tensor_buffer_of[t]);
+            lower->stores[own].bytes = 0;
+            lower->stores[own].buffer = plan->tensor_buffer_of[weights[0]];
+            plan->tensor_buffer_of[t] = plan->tensor_buffer_of[weights[0]];
+        }
+        plan->tensor_packing[t] = packings[i];
+        lower->tensor_at[t] = (porta_lower_ref){holder, offset, bytes};
+        offset += bytes;
+    }
+    plan->buffers[plan->tensor_buffer_of[weights[0]]].bytes = total;
+    lower->stores[holder].bytes = total;
+    return (porta_lower_ref){holder, 0, total};
 }
 
 porta_lower_ref porta_lower_scratch(porta_lower *lower, uint64_t bytes)
@@ -277,6 +357,36 @@ static void chain_name(const porta_lower *lower, int anchor, char name[PORTA_PLA
     }
 }
 
+/* The node a step implements and its op column: "linear+gelu" for a pair (the step writes the
+ * second node's result), "linear+linear+linear" for a group of projections (named by its first
+ * linear; the step writes every member's result), every op of an attention chain (the step
+ * writes its last matmul's result). */
+static void name_step(const porta_lower *lower, const porta_node *node, porta_plan_step *step)
+{
+    const porta_graph *graph = lower->graph;
+    const porta_fusion *pair = porta_lower_fused(lower, node);
+    int index = (int)(node - graph->nodes);
+    step->node = pair->kind == PORTA_FUSION_PROJECTIONS ? pair->anchor
+                 : pair->kind                           ? pair->last
+                                                        : index;
+    step->first_node = pair->kind ? pair->first : index;
+    const char *op = porta_op_get(graph->nodes[step->node].op)->name;
+    if (pair->kind == PORTA_FUSION_ATTENTION) {
+        chain_name(lower, pair->anchor, step->op);
+    } else if (pair->kind == PORTA_FUSION_PROJECTIONS) {
+        step->op[0] = '\0';
+        for (int m = 0; m < pair->n_members; m++) {
+            size_t used = strlen(step->op);
+            snprintf(step->op + used, sizeof step->op - used, "%s%s", m ? "+" : "", op);
+        }
+    } else if (pair->kind) {
+        snprintf(step->op, sizeof step->op, "%s+%s",
+                 porta_op_get(graph->nodes[pair->first].op)->name, op);
+    } else {
+        snprintf(step->op, sizeof step->op, "%s", op);
+    }
+}
+
 porta_status porta_lower_emit(porta_lower *lower, const porta_node *node,
                               const porta_lower_step *step)
 {
@@ -347,18 +457,7 @@ porta_status porta_lower_emit(porta_lower *lower, const porta_node *node,
     }
     pending_step *p = &lower->steps[lower->n_steps];
     memset(p, 0, sizeof *p);
-    const porta_fusion *pair = porta_lower_fused(lower, node);
-    int index = (int)(node - lower->graph->nodes);
-    p->step.node = pair->kind ? pair->last : index;
-    p->step.first_node = pair->kind ? pair->first : index;
-    const char *op = porta_op_get(lower->graph->nodes[p->step.node].op)->name;
-    if (pair->kind == PORTA_FUSION_ATTENTION)
-        chain_name(lower, pair->anchor, p->step.op);
-    else if (pair->kind)
-        snprintf(p->step.op, sizeof p->step.op, "%s+%s",
-                 porta_op_get(lower->graph->nodes[pair->first].op)->name, op);
-    else
-        snprintf(p->step.op, sizeof p->step.op, "%s", op);
+    name_step(lower, node, &p->step);
     p->step.choice = lower->current_choice;
     p->step.kernel = kernel;
     p->step.config = step->config;
@@ -413,6 +512,8 @@ static porta_status lower_nodes(porta_lower *lower)
         const porta_fusion *pair = &lower->fused[graph->order[k]];
         /* a fused pair is lowered once, by its anchor's rule, and makes the second's result */
         if (pair->kind && pair->anchor != graph->order[k]) continue;
+        /* a group of projections lowered node by node has lowered all of its members already */
+        if (lower->tensor_at[node->output].store >= 0) continue;
         const porta_node *made = pair->kind ? &graph->nodes[pair->last] : node;
         porta_lower_rule rule = pair->kind == PORTA_FUSION_ATTENTION
                                     ? porta_lower_attention_chain
@@ -425,7 +526,9 @@ static porta_status lower_nodes(porta_lower *lower)
             return porta_error(graph->context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
         if (lower->tensor_at[made->output].store < 0)
             return porta_lower_fail(lower, made, PORTA_ERROR_INTERNAL, "the rule placed no result");
-        if (lower->is_view[made->output]) {
+        /* a group's results are views into the one allocation its step writes */
+        bool group = pair->kind == PORTA_FUSION_PROJECTIONS;
+        if (lower->is_view[made->output] && !group) {
             plan->n_views++;
         } else if (graph->tensors[made->output].dtype == PORTA_F16) {
             status = round_f16_result(lower, made);
@@ -453,12 +556,13 @@ porta_status porta_plan_create(const porta_graph *graph, const porta_plan_limits
         plan->buffers = calloc(n + 1, sizeof *plan->buffers);
         plan->tensor_at = calloc(n + 1, sizeof *plan->tensor_at);
         plan->tensor_buffer_of = malloc((n + 1) * sizeof *plan->tensor_buffer_of);
+        plan->tensor_packing = calloc(n + 1, sizeof *plan->tensor_packing);
     }
     lower.tensor_at = malloc((n + 1) * sizeof *lower.tensor_at);
     lower.is_view = calloc(n + 1, sizeof *lower.is_view);
     lower.fused = malloc(((size_t)graph->n_nodes + 1) * sizeof *lower.fused);
     if (!plan || !plan->buffers || !plan->tensor_at || !plan->tensor_buffer_of ||
-        !lower.tensor_at || !lower.is_view || !lower.fused) {
+        !plan->tensor_packing || !lower.tensor_at || !lower.is_view || !lower.fused) {
         free(lower.tensor_at);
         free(lower.is_view);
         free(lower.fused);
@@ -472,7 +576,7 @@ porta_status porta_plan_create(const porta_graph *graph, const porta_plan_limits
         lower.tensor_at[t] = (porta_lower_ref){-1, 0, 0};
         plan->tensor_buffer_of[t] = -1;
     }
-    plan->buffers[0] = (porta_plan_buffer){PORTA_PLAN_ARENA, -1, 0, {0}};
+    plan->buffers[0] = (porta_plan_buffer){PORTA_PLAN_ARENA, -1, 0};
     plan->n_buffers = 1;
     porta_fusion_find(graph, limits->fusion, lower.fused);
     for (int i = 0; i < graph->n_nodes; i++) plan->n_fused += lower.fused[i].anchor == i;
@@ -527,5 +631,6 @@ void porta_plan_destroy(porta_plan *plan)
     free(plan->buffers);
     free(plan->tensor_at);
     free(plan->tensor_buffer_of);
+    free(plan->tensor_packing);
     free(plan);
 }

@@ -27,6 +27,10 @@ const porta_plan_limits *porta_lower_limits(const porta_lower *lower);
  * its anchor; the anchor's rule emits steps for both, writing the result of `last`. */
 const porta_fusion *porta_lower_fused(const porta_lower *lower, const porta_node *node);
 
+/* Lowers the node's group of projections (fuse.h) node by node instead: every member becomes
+ * kind NONE and the plan counts one fusion fewer. */
+void porta_lower_unfuse(porta_lower *lower, const porta_node *node);
+
 /* Where tensor `tensor` (an operand: input, weight or earlier result) lives. */
 porta_lower_ref porta_lower_tensor(porta_lower *lower, porta_tensor_id tensor);
 /* The node's result: its own buffer when it is a graph output, else a fresh arena allocation.
@@ -38,11 +42,21 @@ porta_lower_ref porta_lower_result(porta_lower *lower, const porta_node *node);
  * device's binding alignment; the rule then copies. */
 bool porta_lower_view(porta_lower *lower, const porta_node *node, porta_tensor_id of,
                       uint64_t offset);
+/* Makes the node's result the range `ref`, a part of an arena allocation a rule made for several
+ * results (a group of projections writes all of theirs into one); false as porta_lower_view. */
+bool porta_lower_view_range(porta_lower *lower, const porta_node *node, porta_lower_ref ref);
 /* Asks that weight operand `slot` of `node` be laid out as `packing` says when it is set, and
  * returns its (packed) range. Granted only when that operand is a weight used nowhere else in
  * the graph; otherwise returns a range with store -1 and the rule reads the weight as it is. */
 porta_lower_ref porta_lower_pack_weight(porta_lower *lower, const porta_node *node, int slot,
                                         const porta_plan_packing *packing);
+/* Lays the n weights out one after another in one buffer (that of weights[0]), each as
+ * packings[i] says (panel_cols 0: as it is), and returns the whole range: a group of projections
+ * reads its weights as one B and its biases as one vector. Refused (store -1, nothing changed)
+ * when porta_lower_pack_weight would refuse one of them or together they pass the binding
+ * range. */
+porta_lower_ref porta_lower_group_weights(porta_lower *lower, const porta_tensor_id *weights,
+                                          int n, const porta_plan_packing *packings);
 /* Arena space that lives only across the steps that bind it. */
 porta_lower_ref porta_lower_scratch(porta_lower *lower, uint64_t bytes);
 /* The sub-range [offset, offset + bytes) of a range. */

@@ -2,7 +2,8 @@
  * shared with the attention rules), and causal_conv1d. docs/ops.md states the math. A linear
  * fused with the activation that reads it (fuse.h) is one gemm with that activation as its
  * epilogue, and one fused with a residual add adds the other operand there; both are applied in
- * the last of the steps a long K is split into. */
+ * the last of the steps a long K is split into. A group of projections (linears of one input)
+ * is one panels gemm over their weights side by side, writing each result as its own matrix. */
 #include "graphs/lower/lower.h"
 #include "graphs/ops.h"
 
@@ -34,7 +35,19 @@ typedef struct panel_params {
     uint32_t bias_off, has_bias, accumulate;
     float alpha;
     uint32_t res_off, has_res;
+    uint32_t seg1_panel, out_off1, out_m1, seg2_panel, out_off2, out_m2;
 } panel_params;
+
+/* A fused group of projections as one product (fuse.h): B is the members' weights already in
+ * panels one after another, and the result's columns are segments, each member's result
+ * written as its own matrix: panels [first_panel[s], first_panel[s + 1]) go to element
+ * out_off[s] of the out binding on, rows out_m[s] apart. */
+typedef struct gemm_segments {
+    porta_lower_ref packed_b;
+    int n;
+    uint32_t first_panel[PORTA_FUSION_MAX_PROJECTIONS];
+    uint32_t out_off[PORTA_FUSION_MAX_PROJECTIONS], out_m[PORTA_FUSION_MAX_PROJECTIONS];
+} gemm_segments;
 
 typedef struct pack_params {
     uint32_t n, k_rows, panels, batch1, batch_base;
@@ -212,14 +225,15 @@ static porta_status panels_of_b(porta_lower *lower, const porta_node *node,
     return emit_batches(lower, node, batches, &step, &p.batch_base);
 }
 
-/* gemm_panel.k, one step per range of K_PER_STEP. */
+/* gemm_panel.k, one step per range of K_PER_STEP; `segments` (NULL: none) for a group of
+ * projections. */
 static porta_status emit_panels(porta_lower *lower, const porta_node *node,
                                 const porta_lower_gemm *g, const porta_lower_ref bindings[5],
-                                const gemm_params *gp)
+                                const gemm_params *gp, const gemm_segments *segments)
 {
-    porta_lower_ref bp;
-    uint32_t bp_batch[2];
-    porta_status status = panels_of_b(lower, node, g, &bp, bp_batch);
+    porta_lower_ref bp = segments ? segments->packed_b : (porta_lower_ref){-1, 0, 0};
+    uint32_t bp_batch[2] = {0, 0};
+    porta_status status = segments ? PORTA_OK : panels_of_b(lower, node, g, &bp, bp_batch);
     if (status != PORTA_OK) return status;
     panel_params p = {
         .m = g->m, .n = g->n, .batch1 = g->batch[1],
@@ -239,8 +253,21 @@ static porta_status emit_panels(porta_lower *lower, const porta_node *node,
     uint32_t rows = porta_lower_limits(lower)->kind == PORTA_PLAN_CPU_LANES ? PANEL_ROWS_LANES
                                                                              : PANEL_ROWS_VECTORS;
     if (g->m < rows) rows = g->m;       /* decoding (one row): no sums of repeated rows */
-    step.config.n_constants = 2;
+    step.config.n_constants = 3;
     step.config.constants[0] = (int32_t)rows;
+    step.config.constants[2] = segments ? segments->n : 1;
+    if (segments) {
+        p.out_off = gp->out_off + segments->out_off[0];
+        p.out_m = segments->out_m[0];
+        p.seg1_panel = segments->first_panel[1];
+        p.out_off1 = gp->out_off + segments->out_off[1];
+        p.out_m1 = segments->out_m[1];
+        if (segments->n > 2) {
+            p.seg2_panel = segments->first_panel[2];
+            p.out_off2 = gp->out_off + segments->out_off[2];
+            p.out_m2 = segments->out_m[2];
+        }
+    }
     tile_grid(lower, panels, porta_lower_groups(g->m, rows), &step);
     if (step.groups[0] > MAX_GROUPS || step.groups[1] > MAX_GROUPS)
         return too_many_groups(lower, node, g);
@@ -263,8 +290,11 @@ static porta_status emit_panels(porta_lower *lower, const porta_node *node,
     return PORTA_OK;
 }
 
-porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,
-                                   const porta_lower_gemm *gemm)
+/* The gemm in the variant `decided` (-1: choose it here, as a decision of the plan), with
+ * `segments` (NULL: none; the panels only). */
+static porta_status emit_gemm_as(porta_lower *lower, const porta_node *node,
+                                 const porta_lower_gemm *gemm, int decided,
+                                 const gemm_segments *segments)
 {
     const porta_lower_gemm *g = gemm;
     if (!g->m || !g->n || !g->k || !g->batch[0] || !g->batch[1])
@@ -306,8 +336,8 @@ porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,
     int chosen = kind == PORTA_PLAN_GPU ? GEMM_TILE4 : GEMM_PANELS;
     bool weight_b = g->b_weight_slot > 0 && g->b_batch[0] == 0 && g->b_batch[1] == 0;
     if (!weight_b && g->m < PACK_MIN_ROWS) chosen = GEMM_TILE4;
-    int variant = GEMM_TILE4;
-    if (g->a_k == 1 || g->k == 1) {     /* the panels read a along k */
+    int variant = decided >= 0 ? decided : GEMM_TILE4;
+    if (decided < 0 && (g->a_k == 1 || g->k == 1)) {     /* the panels read a along k */
         char key[64];
         snprintf(key, sizeof key, "m%u,n%u,k%u,b%u%s", g->m, g->n, g->k,
                  g->batch[0] * g->batch[1], weight_b ? ",w" : "");
@@ -315,7 +345,13 @@ porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,
                                       chosen);
     }
     if (variant == GEMM_TILE4) return emit_tile4(lower, node, g, bindings, p);
-    return emit_panels(lower, node, g, bindings, &p);
+    return emit_panels(lower, node, g, bindings, &p, segments);
+}
+
+porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,
+                                   const porta_lower_gemm *gemm)
+{
+    return emit_gemm_as(lower, node, gemm, -1, NULL);
 }
 
 /* Kernels index with 32-bit integers: every operand and the result must have fewer elements. */
@@ -343,7 +379,8 @@ static void batch_strides(const porta_shape *s, uint32_t out[2])
     }
 }
 
-porta_status porta_lower_matmul(porta_lower *lower, const porta_node *node)
+/* matmul or linear, in the variant `decided` (-1: its own decision). */
+static porta_status lower_product(porta_lower *lower, const porta_node *node, int decided)
 {
     const porta_graph *graph = porta_lower_graph(lower);
     const porta_shape *as = &graph->tensors[node->operands[0]].shape;
@@ -396,7 +433,113 @@ porta_status porta_lower_matmul(porta_lower *lower, const porta_node *node)
         g.out_batch[0] = g.batch[1] * g.m * g.n;
     }
     g.out_m = g.n;
-    return porta_lower_emit_gemm(lower, node, &g);
+    return emit_gemm_as(lower, node, &g, decided, NULL);
+}
+
+/* The fused product of a group of projections in the panels variant: the weights (and biases)
+ * laid out one after another in one buffer, the results one after another in one arena
+ * allocation, each start aligned for a binding, the linears' results views into it. false
+ * (nothing changed) when the weights cannot be laid out together or the allocation would pass
+ * the binding range. */
+static porta_status emit_projections(porta_lower *lower, const porta_fusion *group,
+                                     uint32_t m, uint32_t k, bool *emitted)
+{
+    const porta_graph *graph = porta_lower_graph(lower);
+    const porta_plan_limits *limits = porta_lower_limits(lower);
+    const porta_node *anchor = &graph->nodes[group->anchor];
+    porta_tensor_id weights[PORTA_FUSION_MAX_PROJECTIONS], biases[PORTA_FUSION_MAX_PROJECTIONS];
+    porta_plan_packing packings[PORTA_FUSION_MAX_PROJECTIONS] = {{0}};
+    porta_plan_packing as_is[PORTA_FUSION_MAX_PROJECTIONS] = {{0}};
+    gemm_segments segments = {.n = group->n_members};
+    uint64_t out_bytes = 0;
+    uint32_t n = 0;
+    for (int i = 0; i < group->n_members; i++) {
+        const porta_node *member = &graph->nodes[group->members[i]];
+        uint32_t out = (uint32_t)graph->tensors[member->operands[1]].shape.dims[0];
+        weights[i] = member->operands[1];
+        biases[i] = member->operands[2];
+        packings[i] = (porta_plan_packing){PORTA_PLAN_PANEL_COLS, k, out, 1, k};
+        segments.first_panel[i] = n / PORTA_PLAN_PANEL_COLS;
+        segments.out_off[i] = (uint32_t)(out_bytes / PORTA_PLAN_ELEMENT_BYTES);
+        segments.out_m[i] = out;
+        uint64_t bytes = (uint64_t)m * out * PORTA_PLAN_ELEMENT_BYTES;
+        out_bytes += (bytes + limits->buffer_alignment - 1) / limits->buffer_alignment *
+                     limits->buffer_alignment;
+        n += out;
+    }
+    *emitted = false;
+    if (out_bytes > limits->max_buffer_bytes || out_bytes / PORTA_PLAN_ELEMENT_BYTES > UINT32_MAX)
+        return PORTA_OK;
+    segments.packed_b = porta_lower_group_weights(lower, weights, group->n_members, packings);
+    if (segments.packed_b.store < 0) return PORTA_OK;
+    bool has_bias = biases[0] >= 0;
+    porta_lower_ref bias = {0, 0, 0};
+    if (has_bias) {
+        /* never refused once the larger weights were laid out */
+        bias = porta_lower_group_weights(lower, biases, group->n_members, as_is);
+        if (bias.store < 0)
+            return porta_lower_fail(lower, anchor, PORTA_ERROR_INTERNAL,
+                                    "the projections' biases cannot share a buffer");
+    }
+    *emitted = true;
+    porta_lower_ref out = porta_lower_scratch(lower, out_bytes);
+    for (int i = 0; i < group->n_members; i++) {
+        const porta_node *member = &graph->nodes[group->members[i]];
+        porta_lower_ref result = porta_lower_sub(
+            out, (uint64_t)segments.out_off[i] * PORTA_PLAN_ELEMENT_BYTES,
+            (uint64_t)m * segments.out_m[i] * PORTA_PLAN_ELEMENT_BYTES);
+        if (!porta_lower_view_range(lower, member, result))
+            return porta_lower_fail(lower, member, PORTA_ERROR_INTERNAL,
+                                    "a projection's result cannot be placed in its group's");
+    }
+    porta_lower_gemm g = {
+        .a = porta_lower_tensor(lower, anchor->operands[0]), .b = segments.packed_b,
+        .bias = bias, .out = out, .batch = {1, 1}, .m = m, .n = n, .k = k,
+        .a_m = k, .a_k = 1, .b_k = 1, .b_n = k, .out_m = n, .alpha = 1.0f,
+    };
+    return emit_gemm_as(lower, anchor, &g, GEMM_PANELS, &segments);
+}
+
+/* A group of projections (fuse.h), lowered by its first linear. Its product is one decision of
+ * the plan: in the panels variant it is one gemm (emit_projections); otherwise, or when its
+ * weights cannot share a buffer, each linear is lowered by itself in the variant decided. */
+static porta_status lower_projections(porta_lower *lower, const porta_node *anchor)
+{
+    const porta_graph *graph = porta_lower_graph(lower);
+    const porta_fusion group = *porta_lower_fused(lower, anchor);
+    for (int i = 0; i < group.n_members; i++) {
+        porta_status status = check_elements(lower, &graph->nodes[group.members[i]]);
+        if (status != PORTA_OK) return status;
+    }
+    const porta_shape *xs = &graph->tensors[anchor->operands[0]].shape;
+    uint32_t k = (uint32_t)xs->dims[xs->rank - 1];
+    uint32_t m = (uint32_t)(porta_lower_elements(lower, anchor->operands[0]) / k);
+    uint64_t n = 0;
+    for (int i = 0; i < group.n_members; i++)
+        n += (uint64_t)graph->tensors[graph->nodes[group.members[i]].operands[1]].shape.dims[0];
+    char key[64];
+    snprintf(key, sizeof key, "m%u,n%llu,k%u,b1,w", m, (unsigned long long)n, k);
+    int chosen = porta_lower_limits(lower)->kind == PORTA_PLAN_GPU ? GEMM_TILE4 : GEMM_PANELS;
+    int variant = porta_lower_variant(lower, "gemm", key, gemm_variant_names, GEMM_VARIANTS,
+                                      chosen);
+    if (variant == GEMM_PANELS) {
+        bool emitted;
+        porta_status status = emit_projections(lower, &group, m, k, &emitted);
+        if (status != PORTA_OK || emitted) return status;
+    }
+    porta_lower_unfuse(lower, anchor);
+    for (int i = 0; i < group.n_members; i++) {
+        porta_status status = lower_product(lower, &graph->nodes[group.members[i]], variant);
+        if (status != PORTA_OK) return status;
+    }
+    return PORTA_OK;
+}
+
+porta_status porta_lower_matmul(porta_lower *lower, const porta_node *node)
+{
+    if (porta_lower_fused(lower, node)->kind == PORTA_FUSION_PROJECTIONS)
+        return lower_projections(lower, node);
+    return lower_product(lower, node, -1);
 }
 
 typedef struct conv1d_params {

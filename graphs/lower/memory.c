@@ -156,8 +156,7 @@ porta_status porta_lower_place_arenas(porta_lower *lower)
     for (int a = 0; a < n_arenas; a++) {
         uint64_t bytes = tops[a] < limit ? tops[a] : limit;
         int buffer = a ? plan->n_buffers++ : 0;
-        plan->buffers[buffer] = (porta_plan_buffer){PORTA_PLAN_ARENA, -1, bytes ? bytes : align,
-                                                    {0}};
+        plan->buffers[buffer] = (porta_plan_buffer){PORTA_PLAN_ARENA, -1, bytes ? bytes : align};
         plan->arena_peak += bytes;
     }
     plan->n_arenas = n_arenas;

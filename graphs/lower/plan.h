@@ -83,20 +83,22 @@ typedef enum porta_plan_buffer_kind {
 
 /* A weight laid out for the gemm when it is set, since a weight is constant across runs
  * (graphs/lower/matmul.c). Element (k, n) of the weight seen as a matrix B [k_rows, n_cols] is
- * element k * k_stride + n * n_stride of the tensor; the buffer holds ceil(n_cols / 16) panels,
- * each k_rows rows of 16 columns, columns past n_cols zero: float ((n / 16) * k_rows + k) * 16 +
- * n % 16. panel_cols 0: the tensor as it is. */
+ * element k * k_stride + n * n_stride of the tensor; its range of its buffer (tensor_at) holds
+ * ceil(n_cols / 16) panels, each k_rows rows of 16 columns, columns past n_cols zero: float
+ * ((n / 16) * k_rows + k) * 16 + n % 16 of the range. panel_cols 0: the tensor as it is. */
 #define PORTA_PLAN_PANEL_COLS 16u
 typedef struct porta_plan_packing {
     uint32_t panel_cols;
     uint32_t k_rows, n_cols, k_stride, n_stride;
 } porta_plan_packing;
 
+/* An own buffer holds one tensor, except the buffers of a fused group of projections
+ * (graphs/lower/fuse.h), which hold its weights one after another, and its biases likewise:
+ * tensor_buffer_of and tensor_at say where each tensor lies, tensor_packing how. */
 typedef struct porta_plan_buffer {
     porta_plan_buffer_kind kind;
-    porta_tensor_id tensor;         /* inputs, weights, outputs; -1 for the arena */
+    porta_tensor_id tensor;         /* the (first) tensor it holds; -1 for an arena */
     uint64_t bytes;
-    porta_plan_packing packing;     /* weights only */
 } porta_plan_buffer;
 
 /* A byte range of a plan buffer. */
@@ -136,6 +138,7 @@ typedef struct porta_plan {
     int n_arenas;                               /* buffers of kind PORTA_PLAN_ARENA */
     porta_plan_ref *tensor_at;                  /* where each tensor lives, by tensor id */
     int *tensor_buffer_of;                      /* by tensor id: its own buffer, or -1 */
+    porta_plan_packing *tensor_packing;         /* by tensor id: a weight's layout in tensor_at */
     uint64_t arena_peak;                        /* bytes of all arenas */
     uint64_t intermediates_bytes;               /* sum over every arena allocation */
     int n_views;                                /* nodes lowered to no step */

@@ -25,6 +25,45 @@ static void format_bytes(porta_strbuf *out, uint64_t bytes)
         porta_strbuf_append(out, "%" PRIu64 " B", bytes);
 }
 
+/* The names of the tensors buffer b holds, joined by '+', padded to a column. */
+static void format_tensors(porta_strbuf *out, const porta_plan *plan, int b)
+{
+    const porta_graph *graph = plan->graph;
+    size_t start = out->length;
+    int n = 0;
+    for (porta_tensor_id t = 0; t < graph->n_tensors && plan->buffers[b].kind != PORTA_PLAN_ARENA;
+         t++)
+        if (plan->tensor_buffer_of[t] == b)
+            porta_strbuf_append(out, "%s%s", n++ ? "+" : "", graph->tensors[t].name);
+    size_t width = out->length - start;
+    porta_strbuf_append(out, "%*s", width < 24 ? (int)(25 - width) : 1, "");
+}
+
+/* How the weights of buffer b are laid out: panels for the gemm, and where each lies when the
+ * buffer holds several. */
+static void format_packing(porta_strbuf *out, const porta_plan *plan, int b)
+{
+    const porta_graph *graph = plan->graph;
+    int held = 0;
+    for (porta_tensor_id t = 0; t < graph->n_tensors; t++) held += plan->tensor_buffer_of[t] == b;
+    if (plan->buffers[b].kind != PORTA_PLAN_WEIGHT) return;
+    for (porta_tensor_id t = 0; t < graph->n_tensors; t++) {
+        if (plan->tensor_buffer_of[t] != b) continue;
+        const porta_plan_packing *p = &plan->tensor_packing[t];
+        if (!p->panel_cols && held < 2) continue;
+        if (held > 1)
+            porta_strbuf_append(out, "  %s at %" PRIu64 ":%s", graph->tensors[t].name,
+                                plan->tensor_at[t].offset, p->panel_cols ? " packed" : "");
+        else
+            porta_strbuf_append(out, "  packed:");
+        if (p->panel_cols)
+            porta_strbuf_append(out, " %u x %u in panels of %u columns", p->k_rows, p->n_cols,
+                                p->panel_cols);
+        else
+            porta_strbuf_append(out, " as it is");
+    }
+}
+
 void porta_plan_format(const porta_plan *plan, porta_strbuf *out)
 {
     const porta_graph *graph = plan->graph;
@@ -34,13 +73,10 @@ void porta_plan_format(const porta_plan *plan, porta_strbuf *out)
     porta_strbuf_append(out, "buffers:\n");
     for (int b = 0; b < plan->n_buffers; b++) {
         const porta_plan_buffer *buffer = &plan->buffers[b];
-        porta_strbuf_append(out, "  b%-3d %-6s %-24s ", b, buffer_kind_name(buffer->kind),
-                            buffer->tensor >= 0 ? graph->tensors[buffer->tensor].name : "");
+        porta_strbuf_append(out, "  b%-3d %-6s ", b, buffer_kind_name(buffer->kind));
+        format_tensors(out, plan, b);
         format_bytes(out, buffer->bytes);
-        if (buffer->packing.panel_cols)
-            porta_strbuf_append(out, "  packed: %u x %u in panels of %u columns",
-                                buffer->packing.k_rows, buffer->packing.n_cols,
-                                buffer->packing.panel_cols);
+        format_packing(out, plan, b);
         porta_strbuf_append(out, "\n");
     }
     porta_strbuf_append(out, "steps:\n");

@@ -2,7 +2,8 @@
  * other non-multiples of the 4x4 tile, products spanning many work-groups, batch dims that
  * broadcast on either side, transpose_b, linear of every input rank with and without bias, the
  * examples' shapes (encoder projection, decoding step, SNAIL blocks) and f16. The fused list
- * (linear with each activation as the gemm's epilogue) runs with fusion on and off. */
+ * (linear with each activation as the gemm's epilogue, linear + add, groups of projections)
+ * runs with fusion on and off. */
 #include "conformance.h"
 
 #include <stdbool.h>
@@ -225,5 +226,41 @@ const conformance_case conformance_cases_matmul_fused[] = {
     {"linear", /* h read twice: two steps */
      "graph linear_gelu_reused\ninput x : f32[6, 19]\nweight w : f32[21, 19]\n"
      "h = linear(x, w)\ny = mul(gelu(h), h)\noutput y\n", NULL},
+    /* projections: linears of one input as one gemm over their weights side by side, each
+     * result its own matrix; 3 and 2 of them, with and without biases, OUTs that differ, rows
+     * past the panels' blocks, a K split into steps; and linears that must stay apart (an OUT
+     * not a multiple of 16, a weight read twice, a bias on some only), still right */
+    {"linear",
+     "graph proj_qkv\ninput x : f32[3, 7, 24]\nweight wq : f32[32, 24]\nweight bq : f32[32]\n"
+     "weight wk : f32[16, 24]\nweight bk : f32[16]\nweight wv : f32[48, 24]\n"
+     "weight bv : f32[48]\nq = linear(x, wq, bq)\nk = linear(x, wk, bk)\nv = linear(x, wv, bv)\n"
+     "y = concat(q, k, v, axis=2)\noutput y\n", NULL},
+    {"linear",
+     "graph proj_qkv_nobias\ninput x : f32[5, 40]\nweight wq : f32[64, 40]\n"
+     "weight wk : f32[64, 40]\nweight wv : f32[16, 40]\nq = linear(x, wq)\nk = linear(x, wk)\n"
+     "v = linear(x, wv)\ny = concat(mul(q, k), v, axis=1)\noutput y\n", NULL},
+    {"linear",
+     "graph proj_two\ninput x : f32[9, 19]\nweight wk : f32[16, 19]\nweight bk : f32[16]\n"
+     "weight wv : f32[32, 19]\nweight bv : f32[32]\nk = linear(x, wk, bk)\n"
+     "v = linear(x, wv, bv)\ny = concat(v, k, axis=1)\noutput y\n", NULL},
+    {"linear",
+     "graph proj_two_long_k\ninput x : f32[2, 240001]\nweight wk : f32[16, 240001]\n"
+     "weight bk : f32[16]\nweight wv : f32[32, 240001]\nweight bv : f32[32]\n"
+     "k = linear(x, wk, bk)\nv = linear(x, wv, bv)\ny = concat(k, v, axis=1)\noutput y\n",
+     fill_small_integers},
+    {"linear", /* q's OUT is 20: q apart, k alone, no group */
+     "graph proj_out_20\ninput x : f32[6, 19]\nweight wq : f32[20, 19]\n"
+     "weight wk : f32[16, 19]\nq = linear(x, wq)\nk = linear(x, wk)\n"
+     "y = concat(q, k, axis=1)\noutput y\n", NULL},
+    {"linear", /* w read twice: k and v fuse, q and z stay apart */
+     "graph proj_weight_twice\ninput x : f32[6, 19]\nweight w : f32[16, 19]\n"
+     "weight wk : f32[16, 19]\nweight wv : f32[32, 19]\nq = linear(x, w)\n"
+     "k = linear(x, wk)\nv = linear(x, wv)\nz = linear(x, w)\n"
+     "y = concat(q, k, v, z, axis=1)\noutput y\n", NULL},
+    {"linear", /* k has no bias: q and v fuse */
+     "graph proj_bias_some\ninput x : f32[6, 19]\nweight wq : f32[16, 19]\n"
+     "weight bq : f32[16]\nweight wk : f32[16, 19]\nweight wv : f32[32, 19]\n"
+     "weight bv : f32[32]\nq = linear(x, wq, bq)\nk = linear(x, wk)\nv = linear(x, wv, bv)\n"
+     "y = concat(q, k, v, axis=1)\noutput y\n", NULL},
     {NULL, NULL, NULL},
 };
