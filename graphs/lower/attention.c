@@ -12,7 +12,7 @@
  * additive score projects q and the keys the same way, and the kernel's additive mode sums
  * v[a] tanh(qp[a] + kp[a]). When few rows meet many keys, or one invocation's loops would pass
  * llvmpipe's budget, the keys are split and attention_combine.k merges the partial softmaxes. */
-#include "graphs/lower/lower.h"
+#include "graphs/lower/walk.h"
 #include "graphs/ops.h"
 #include "graphs/ops_rules.h"
 
@@ -349,17 +349,48 @@ static porta_status emit_flash(porta_lower *lower, const porta_node *node, const
 
 /* ---- the gemm variant: scores stored, the matmul kernels' speed ------------------------------ */
 
-/* Whether the scores may be stored and go through the gemm: dot scores, no i32 mask (a key it
- * masks out must add exactly nothing, even when it holds inf or NaN, which 0 x value would
- * not give), and scores that fit GEMM_SCORES_MOST and one binding. */
+/* Whether an i32 mask hides the same keys from every query row of every head of a batch (a
+ * padding mask): then the values of the keys it hides can be zeroed once, before the product. */
+static bool keeps_keys_per_batch(const porta_lower *lower, const attention_core *c)
+{
+    uint32_t s[4];
+    mask_strides(&porta_lower_graph(lower)->tensors[c->mask].shape, c->mask_rank, s);
+    return s[1] == 0 && s[2] == 0;
+}
+
+/* Whether the scores may be stored and go through the gemm: dot scores, scores that fit
+ * GEMM_SCORES_MOST and one binding, and no i32 mask unless it is a padding mask. A key an i32
+ * mask hides must add exactly nothing, even when it holds inf or NaN: its probability is 0, but
+ * 0 x value in the product would not be, so the product reads a copy of v with those keys'
+ * values zeroed, which only a mask that hides a key from every row of its batch allows. */
 #define GEMM_SCORES_MOST (64ull << 20)
 static bool gemm_fits(const porta_lower *lower, const attention_core *c)
 {
     const porta_graph *graph = porta_lower_graph(lower);
     uint64_t bytes = (uint64_t)c->batch * c->heads * c->q_len * c->kv_len * PORTA_PLAN_ELEMENT_BYTES;
     return c->score == SCORE_DOT &&
-           (c->mask < 0 || graph->tensors[c->mask].dtype != PORTA_I32) &&
+           (c->mask < 0 || graph->tensors[c->mask].dtype != PORTA_I32 ||
+            keeps_keys_per_batch(lower, c)) &&
            bytes <= GEMM_SCORES_MOST && bytes <= porta_lower_limits(lower)->max_buffer_bytes;
+}
+
+/* v with the values of the keys a padding mask hides zeroed, contiguous [B, G, Sk, Dv]. */
+static porta_status kept_values(porta_lower *lower, const porta_node *node,
+                                const attention_core *c, porta_lower_ref *out, layout *out_at)
+{
+    uint32_t s[4];
+    mask_strides(&porta_lower_graph(lower)->tensors[c->mask].shape, c->mask_rank, s);
+    uint32_t g = c->kv_heads, sk = c->kv_len, dv = c->v_dim;
+    *out = porta_lower_scratch(lower, (uint64_t)c->batch * g * sk * dv * PORTA_PLAN_ELEMENT_BYTES);
+    *out_at = (layout){g * sk * dv, sk * dv, dv};
+    porta_walk walk = {
+        .rank = 4, .n_operands = 3, .dims = {c->batch, g, sk, dv},
+        .strides = {{out_at->batch, out_at->head, out_at->row, 1},
+                    {c->v_at.batch, c->v_at.head, c->v_at.row, 1},
+                    {s[0], 0, s[3], 0}},
+    };
+    return porta_walk_copy_kept(lower, node, &walk, *out, 0, c->v, 0,
+                                porta_lower_tensor(lower, c->mask), 0);
 }
 
 /* The rule's choice on the CPU drivers for a block of query rows: their gemm runs several times
@@ -412,20 +443,25 @@ static porta_status emit_gemm(porta_lower *lower, const porta_node *node, const 
         .op = PORTA_LOWER_SOFTMAX, .x = scores, .y = scores, .rows = (uint32_t)rows, .cols = sk,
         .scale = c->scale, .causal = c->causal, .d1 = c->heads, .d2 = sq,
     };
+    porta_lower_ref v = c->v;
+    layout v_at = c->v_at;
     if (c->mask >= 0) {
+        const porta_tensor *mask = &porta_lower_graph(lower)->tensors[c->mask];
         norm.mask = porta_lower_tensor(lower, c->mask);
-        mask_strides(&porta_lower_graph(lower)->tensors[c->mask].shape, c->mask_rank,
-                     norm.mask_strides);
+        norm.mask_i32 = mask->dtype == PORTA_I32;
+        mask_strides(&mask->shape, c->mask_rank, norm.mask_strides);
+        if (norm.mask_i32) status = kept_values(lower, node, c, &v, &v_at);
+        if (status != PORTA_OK) return status;
     }
     status = porta_lower_emit_norm(lower, node, &norm);
     if (status != PORTA_OK) return status;
     g = (porta_lower_gemm){
-        .a = scores, .b = c->v, .out = c->out, .m = sq, .n = c->v_dim, .k = sk,
+        .a = scores, .b = v, .out = c->out, .m = sq, .n = c->v_dim, .k = sk,
         .a_batch = {c->heads * sq * sk}, .a_m = sk, .a_k = 1,
-        .b_batch = {c->v_at.batch}, .b_k = c->v_at.row, .b_n = 1,
+        .b_batch = {v_at.batch}, .b_k = v_at.row, .b_n = 1,
         .out_batch = {c->out_at.batch}, .out_m = c->out_at.row, .alpha = 1.0f,
     };
-    return emit_head_products(lower, node, c, g, sq * sk, c->v_at.head, c->out_at.head);
+    return emit_head_products(lower, node, c, g, sq * sk, v_at.head, c->out_at.head);
 }
 
 static porta_status emit_core(porta_lower *lower, const porta_node *node, const attention_core *c)

@@ -141,30 +141,45 @@ static bool walk_fits(const porta_walk *walk, int k, int64_t offset)
     return last <= (int64_t)UINT32_MAX;
 }
 
-porta_status porta_walk_copy(porta_lower *lower, const porta_node *node, const porta_walk *walk,
-                             porta_lower_ref dst, int64_t dst_offset, porta_lower_ref src,
-                             int64_t src_offset)
+porta_status porta_walk_copy_kept(porta_lower *lower, const porta_node *node,
+                                  const porta_walk *walk, porta_lower_ref dst, int64_t dst_offset,
+                                  porta_lower_ref src, int64_t src_offset, porta_lower_ref keep,
+                                  int64_t keep_offset)
 {
     porta_walk w = *walk;
+    bool kept = keep.bytes != 0;
+    if (!kept) w.n_operands = 2;
     porta_walk_fold(&w);
-    if (!walk_fits(&w, 0, dst_offset) || !walk_fits(&w, 1, src_offset))
+    if (!walk_fits(&w, 0, dst_offset) || !walk_fits(&w, 1, src_offset) ||
+        (kept && !walk_fits(&w, 2, keep_offset)))
         return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
                                 "the copy reaches past 32-bit element indices");
     int64_t rows = w.dims[0] * w.dims[1] * w.dims[2];
-    uint32_t params[15] = {
+    uint32_t params[19] = {
         (uint32_t)w.dims[3], (uint32_t)rows, 0, (uint32_t)w.dims[1], (uint32_t)w.dims[2],
         (uint32_t)src_offset, (uint32_t)w.strides[1][0], (uint32_t)w.strides[1][1],
         (uint32_t)w.strides[1][2], (uint32_t)w.strides[1][3],
         (uint32_t)dst_offset, (uint32_t)w.strides[0][0], (uint32_t)w.strides[0][1],
         (uint32_t)w.strides[0][2], (uint32_t)w.strides[0][3],
+        (uint32_t)keep_offset, kept ? (uint32_t)w.strides[2][0] : 0,
+        kept ? (uint32_t)w.strides[2][1] : 0, kept ? (uint32_t)w.strides[2][2] : 0,
     };
     porta_walk_launch launch = {
         .kernel = &porta_kernel_copy_strided, .inner = w.dims[3], .rows = rows,
-        .n_bindings = 2, .bindings = {src, dst}, .params = params, .param_bytes = sizeof params,
-        .n_constants = 2,
-        .constants = {w.strides[0][3] == 1 && w.strides[1][3] == 1, porta_walk_row_dims(&w)},
+        .n_bindings = 3, .bindings = {src, dst, kept ? keep : src}, .params = params,
+        .param_bytes = sizeof params, .n_constants = 3,
+        .constants = {w.strides[0][3] == 1 && w.strides[1][3] == 1, porta_walk_row_dims(&w),
+                      kept},
     };
     return porta_walk_emit(lower, node, &launch);
+}
+
+porta_status porta_walk_copy(porta_lower *lower, const porta_node *node, const porta_walk *walk,
+                             porta_lower_ref dst, int64_t dst_offset, porta_lower_ref src,
+                             int64_t src_offset)
+{
+    return porta_walk_copy_kept(lower, node, walk, dst, dst_offset, src, src_offset,
+                                (porta_lower_ref){-1, 0, 0}, 0);
 }
 
 bool porta_walk_apart(porta_lower_ref operand, porta_lower_ref other)

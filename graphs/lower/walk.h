@@ -61,6 +61,14 @@ porta_status porta_walk_copy(porta_lower *lower, const porta_node *node, const p
                              porta_lower_ref dst, int64_t dst_offset, porta_lower_ref src,
                              int64_t src_offset);
 
+/* The same, with a walk of three operands whose operand 2 is an i32 `keep` (from element
+ * keep_offset, stride 0 along the inner dim): a row whose keep word is 0 is written as zeros.
+ * keep.bytes 0: none (porta_walk_copy). */
+porta_status porta_walk_copy_kept(porta_lower *lower, const porta_node *node,
+                                  const porta_walk *walk, porta_lower_ref dst, int64_t dst_offset,
+                                  porta_lower_ref src, int64_t src_offset, porta_lower_ref keep,
+                                  int64_t keep_offset);
+
 /* Whether a step that writes its result over `operand` (in place) may also read `other`: they
  * share no storage, or they are the same range (read at the same index). A view of the operand's
  * storage read elsewhere would see elements already overwritten. */

@@ -27,7 +27,8 @@ static const char *const norm[] = {"norm=rows", "norm=strips", "norm=lanes", NUL
  * choices. */
 static const char *const sdpa_cases[] = {
     "sdpa_plain", "sdpa_causal_more_queries", "sdpa_causal_fewer_queries", "sdpa_grouped_4_on_1",
-    "sdpa_int_mask_rows", "sdpa_long_keys", "sdpa_split_masked", "sdpa_f16", NULL};
+    "sdpa_int_mask_rows", "sdpa_long_keys", "sdpa_split_masked", "sdpa_f16", "sdpa_hidden_inf",
+    "sdpa_padding_empty_batch", NULL};
 static const char *const attention_cases[] = {"attention_encoder", NULL};
 /* attention chains: each attention variant once, beside a gemm variant for the unfused pass */
 static const char *const chain_cases[] = {"chain_scale_mask", "chain_grouped_int_mask",
