@@ -56,8 +56,20 @@ typedef struct pack_params {
 
 /* The gemm's variants (shaders/gemm.k, shaders/gemm_panel.k): any strides in 4x4 tiles, or B in
  * panels of 16 columns with a block of rows per invocation, the fast one on the CPU drivers. */
-enum { GEMM_TILE4, GEMM_PANELS, GEMM_VARIANTS };
-static const char *const gemm_variant_names[GEMM_VARIANTS] = {"tile4", "panels"};
+enum { GEMM_TILE4, GEMM_PANELS, GEMM_SPLITK, GEMM_VARIANTS };
+static const char *const gemm_variant_names[GEMM_VARIANTS] = {"tile4", "panels", "splitk"};
+/* splitk, for narrow outputs (few rows and columns, a long K: decoding's matrix-vector
+ * products): the panels over S ranges of K at once, each into its own partial [M, N] in
+ * scratch, then a 4x4-tile product of a vector of S ones by the partials sums them and applies
+ * alpha, the bias, the residual and the activation. S is a power of two dividing K, each range
+ * at least SPLITK_MIN_CHUNK long, the partials at most SPLITK_SCRATCH_MOST bytes. A GPU's rule
+ * takes it when the output has fewer than GPU_NARROW_TILES tiles and K is GPU_SPLITK_MIN_K or
+ * more, so enough invocations run; the CPU drivers have cores enough without it. */
+#define SPLITK_MIN_CHUNK 256u
+#define SPLITK_MOST 64u
+#define SPLITK_SCRATCH_MOST (16ull << 20)
+#define GPU_NARROW_TILES 4096u
+#define GPU_SPLITK_MIN_K 1024u
 /* Rows per invocation of the panels: 6 rows of 16 columns keep 12 AVX2 registers of sums where
  * an invocation's vectors are SIMD (PoCL); where invocations are lanes (llvmpipe) 8 rows share
  * each load of B best (the most the kernel has). */
@@ -225,11 +237,26 @@ static porta_status panels_of_b(porta_lower *lower, const porta_node *node,
     return emit_batches(lower, node, batches, &step, &p.batch_base);
 }
 
+/* How many ranges splitk cuts K into for this product; 1: it cannot (batched, a read along
+ * k with a stride, or K too short). */
+static uint32_t splitk_splits(const porta_lower *lower, const porta_lower_gemm *g)
+{
+    if (g->batch[0] != 1 || g->batch[1] != 1 || (g->a_k != 1 && g->k != 1)) return 1;
+    uint32_t s = 1;
+    while (s * 2 <= SPLITK_MOST && g->k % (s * 2) == 0 && g->k / (s * 2) >= SPLITK_MIN_CHUNK)
+        s *= 2;
+    uint64_t most = porta_lower_limits(lower)->max_buffer_bytes;
+    if (most > SPLITK_SCRATCH_MOST) most = SPLITK_SCRATCH_MOST;
+    while (s > 1 && (uint64_t)s * g->m * g->n * PORTA_PLAN_ELEMENT_BYTES > most) s /= 2;
+    return s;
+}
+
 /* gemm_panel.k, one step per range of K_PER_STEP; `segments` (NULL: none) for a group of
- * projections. */
+ * projections; `splits` > 1: splitk's partial products into `partial` (no epilogue). */
 static porta_status emit_panels(porta_lower *lower, const porta_node *node,
                                 const porta_lower_gemm *g, const porta_lower_ref bindings[5],
-                                const gemm_params *gp, const gemm_segments *segments)
+                                const gemm_params *gp, const gemm_segments *segments,
+                                uint32_t splits, porta_lower_ref partial)
 {
     porta_lower_ref bp = segments ? segments->packed_b : (porta_lower_ref){-1, 0, 0};
     uint32_t bp_batch[2] = {0, 0};
@@ -273,21 +300,72 @@ static porta_status emit_panels(porta_lower *lower, const porta_node *node,
         return too_many_groups(lower, node, g);
     step.params = &p;
     step.param_bytes = sizeof p;
-    for (uint32_t k0 = 0; k0 < g->k; k0 += K_PER_STEP) {
-        p.k = g->k - k0 < K_PER_STEP ? g->k - k0 : K_PER_STEP;
+    /* splitk: split z1 of the batch reads K from split * k_each on (a and the panels' rows)
+     * and writes partial z1 */
+    uint32_t k_each = g->k / splits;
+    uint64_t batches = (uint64_t)g->batch[0] * g->batch[1];
+    bool split = splits > 1;
+    if (split) {
+        p.batch1 = splits;
+        p.a_b0 = p.bp_b0 = p.out_b0 = 0;
+        p.a_b1 = p.bp_b1 = k_each;
+        p.out_b1 = g->m * g->n;
+        p.out_off = 0;
+        p.out_m = g->n;
+        p.alpha = 1.0f;
+        step.bindings[3] = partial;
+        batches = splits;
+    }
+    for (uint32_t k0 = 0; k0 < k_each; k0 += K_PER_STEP) {
+        p.k = k_each - k0 < K_PER_STEP ? k_each - k0 : K_PER_STEP;
         p.a_off = gp->a_off + k0;           /* the panel kernels read a with unit k stride */
         p.bp_off = k0;
         p.accumulate = k0 > 0;
-        p.has_bias = gp->has_bias && k0 == 0;
-        bool last = g->k - k0 <= K_PER_STEP;
+        p.has_bias = gp->has_bias && k0 == 0 && !split;
+        bool last = k_each - k0 <= K_PER_STEP && !split;
         p.has_res = gp->has_res && last;
         step.config.constants[1] = last ? (int32_t)g->activation : 0;
         step.loop_iterations = GEMM_LOOPS(p.k);
-        status = emit_batches(lower, node, (uint64_t)g->batch[0] * g->batch[1], &step,
-                              &p.batch_base);
+        status = emit_batches(lower, node, batches, &step, &p.batch_base);
         if (status != PORTA_OK) return status;
     }
     return PORTA_OK;
+}
+
+static porta_status emit_gemm_as(porta_lower *lower, const porta_node *node,
+                                 const porta_lower_gemm *g, int decided,
+                                 const gemm_segments *segments);
+
+/* splitk (above): the partial products, a vector of ones, and the product that sums them. */
+static porta_status emit_splitk(porta_lower *lower, const porta_node *node,
+                                const porta_lower_gemm *g, const porta_lower_ref bindings[5],
+                                const gemm_params *gp, uint32_t splits)
+{
+    porta_lower_ref partial =
+        porta_lower_scratch(lower, (uint64_t)splits * g->m * g->n * PORTA_PLAN_ELEMENT_BYTES);
+    porta_status status = emit_panels(lower, node, g, bindings, gp, NULL, splits, partial);
+    if (status != PORTA_OK) return status;
+    porta_lower_ref ones = porta_lower_scratch(lower, (uint64_t)splits * PORTA_PLAN_ELEMENT_BYTES);
+    struct {
+        uint32_t n;
+        float value;
+    } fill = {splits, 1.0f};
+    porta_lower_step step = porta_lower_step_init(&porta_kernel_fill, SPLITK_MOST, 1, 1);
+    step.n_bindings = 1;
+    step.bindings[0] = ones;
+    step.params = &fill;
+    step.param_bytes = sizeof fill;
+    status = porta_lower_emit(lower, node, &step);
+    if (status != PORTA_OK) return status;
+    /* out[m, :] = ones[1, S] x partial[:, m, :], one batch a row */
+    porta_lower_gemm sum = {
+        .a = ones, .b = partial, .bias = g->bias, .out = g->out, .residual = g->residual,
+        .batch = {1, g->m}, .m = 1, .n = g->n, .k = splits,
+        .a_k = 1, .b_batch = {0, g->n}, .b_k = g->m * g->n, .b_n = 1,
+        .out_batch = {0, g->out_m}, .out_m = g->out_m, .alpha = g->alpha,
+        .activation = g->activation,
+    };
+    return emit_gemm_as(lower, node, &sum, GEMM_TILE4, NULL);
 }
 
 /* The gemm in the variant `decided` (-1: choose it here, as a decision of the plan), with
@@ -336,16 +414,25 @@ static porta_status emit_gemm_as(porta_lower *lower, const porta_node *node,
     int chosen = kind == PORTA_PLAN_GPU ? GEMM_TILE4 : GEMM_PANELS;
     bool weight_b = g->b_weight_slot > 0 && g->b_batch[0] == 0 && g->b_batch[1] == 0;
     if (!weight_b && g->m < PACK_MIN_ROWS) chosen = GEMM_TILE4;
+    uint32_t splits = segments ? 1 : splitk_splits(lower, g);
+    uint64_t tiles = (uint64_t)porta_lower_groups(g->m, TILE) * porta_lower_groups(g->n, TILE);
+    if (kind == PORTA_PLAN_GPU && splits > 1 && tiles < GPU_NARROW_TILES &&
+        g->k >= GPU_SPLITK_MIN_K)
+        chosen = GEMM_SPLITK;
     int variant = decided >= 0 ? decided : GEMM_TILE4;
     if (decided < 0 && (g->a_k == 1 || g->k == 1)) {     /* the panels read a along k */
         char key[64];
         snprintf(key, sizeof key, "m%u,n%u,k%u,b%u%s", g->m, g->n, g->k,
                  g->batch[0] * g->batch[1], weight_b ? ",w" : "");
-        variant = porta_lower_variant(lower, "gemm", key, gemm_variant_names, GEMM_VARIANTS,
-                                      chosen);
+        /* splitk, the last name, is no candidate where K cannot be split (forcing it is then
+         * ignored) */
+        variant = porta_lower_variant(lower, "gemm", key, gemm_variant_names,
+                                      splits > 1 ? GEMM_VARIANTS : GEMM_SPLITK, chosen);
     }
     if (variant == GEMM_TILE4) return emit_tile4(lower, node, g, bindings, p);
-    return emit_panels(lower, node, g, bindings, &p, segments);
+    if (variant == GEMM_SPLITK && splits > 1)
+        return emit_splitk(lower, node, g, bindings, &p, splits);
+    return emit_panels(lower, node, g, bindings, &p, segments, 1, (porta_lower_ref){-1, 0, 0});
 }
 
 porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,

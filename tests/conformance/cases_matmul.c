@@ -128,6 +128,17 @@ const conformance_case conformance_cases_matmul[] = {
     {"linear",
      "graph linear_long_k\ninput x : f32[2, 300001]\nweight w : f32[5, 300001]\n"
      "weight b : f32[5]\ny = linear(x, w, b)\noutput y\n", fill_small_integers},
+    /* split K (variant splitk: partial products over ranges of K, summed with the epilogue):
+     * one row, a few rows, columns that are not a panel's multiple, a bias, K of 512 to 16384 */
+    {"matmul",
+     "graph matmul_splitk_gemv\ninput a : f32[1, 4096]\ninput b : f32[4096, 37]\n"
+     "y = matmul(a, b)\noutput y\n", NULL},
+    {"linear",
+     "graph linear_splitk_decoding\ninput x : f32[1, 1, 16384]\nweight w : f32[24, 16384]\n"
+     "weight b : f32[24]\ny = linear(x, w, b)\noutput y\n", NULL},
+    {"linear",
+     "graph linear_splitk_rows\ninput x : f32[3, 512]\nweight w : f32[70, 512]\n"
+     "weight b : f32[70]\ny = linear(x, w, b)\noutput y\n", NULL},
 
     /* causal_conv1d */
     {"causal_conv1d",
@@ -163,6 +174,14 @@ const conformance_case conformance_cases_matmul[] = {
  * intermediate that is also an output or read twice (not fused, still right). Run with fusion
  * on and off. */
 const conformance_case conformance_cases_matmul_fused[] = {
+    /* split K with the epilogue after the sum of the partials: gelu of x times 40 (its tail),
+     * and a residual */
+    {"linear",
+     "graph linear_splitk_gelu\ninput x : f32[2, 2048]\nweight w : f32[19, 2048]\n"
+     "weight b : f32[19]\ny = gelu(linear(x, w, b))\noutput y\n", fill_x_large},
+    {"linear",
+     "graph linear_splitk_residual\ninput x : f32[1, 1024]\ninput r : f32[1, 48]\n"
+     "weight w : f32[48, 1024]\ny = add(linear(x, w), r)\noutput y\n", NULL},
     {"linear",
      "graph linear_relu\ninput x : f32[3, 7, 19]\nweight w : f32[21, 19]\nweight b : f32[21]\n"
      "y = relu(linear(x, w, b))\noutput y\n", NULL},

@@ -13,6 +13,12 @@ typedef struct case_variants {
 } case_variants;
 
 static const char *const gemm[] = {"gemm=tile4", "gemm=panels", NULL};
+/* the cases whose K splitk can cut (batch 1, K of 512 or more and even): each variant */
+static const char *const splitk_matmul_cases[] = {"matmul_splitk_gemv", NULL};
+static const char *const splitk_linear_cases[] = {"linear_splitk_residual",
+                                                  "linear_splitk_decoding", "linear_splitk_rows",
+                                                  "linear_splitk_gelu", NULL};
+static const char *const gemm_splitk[] = {"gemm=tile4", "gemm=panels", "gemm=splitk", NULL};
 static const char *const gemm_and_attention[] = {
     "gemm=tile4,attention=flash64", "gemm=panels,attention=rows", NULL};
 static const char *const attention[] = {"attention=flash64", "attention=flash16",
@@ -46,6 +52,8 @@ static const char *const rmsnorm_cases[] = {"rmsnorm_long", "rmsnorm_many_rows",
 
 static const case_variants table[] = {
     {"matmul", chain_cases, chain},
+    {"matmul", splitk_matmul_cases, gemm_splitk},
+    {"linear", splitk_linear_cases, gemm_splitk},
     {"matmul", NULL, gemm},
     {"linear", NULL, gemm},
     {"luong_attention", NULL, gemm_and_attention},
