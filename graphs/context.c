@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+const char *porta_version(void) { return PORTA_BUILD_VERSION; }
+
 const char *porta_status_name(porta_status status)
 {
     switch (status) {

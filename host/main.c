@@ -1,5 +1,7 @@
 /* The `porta` command: one subcommand per file in host/ (cmd_*.c). */
 #include "host/commands.h"
+#include "build_commit.h"
+#include "porta.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +21,8 @@ static const porta_command commands[] = {
 
 static int usage(FILE *out)
 {
-    fprintf(out, "usage: porta COMMAND [ARGS]  (porta COMMAND --help for each)\n\ncommands:\n");
+    fprintf(out, "usage: porta COMMAND [ARGS]  (porta COMMAND --help for each)\n"
+                 "       porta --version\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     return out == stdout ? 0 : 2;
@@ -30,6 +33,11 @@ int main(int argc, char **argv)
     if (argc < 2) return usage(stderr);
     if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
         return usage(stdout);
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        /* the library's version, which may differ from the header's a build used */
+        printf("porta %s (commit %s)\n", porta_version(), PORTA_BUILD_COMMIT);
+        return 0;
+    }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (commands[i].run && !strcmp(argv[1], commands[i].name))
             return commands[i].run(argc - 1, argv + 1);

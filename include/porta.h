@@ -24,6 +24,15 @@ extern "C" {
 #define PORTA_API
 #endif
 
+/* The version of this header. porta_version() gives the library's, so a program that loads the
+ * library at run time can check that the two agree. */
+#define PORTA_VERSION_MAJOR 0
+#define PORTA_VERSION_MINOR 1
+#define PORTA_VERSION_PATCH 0
+
+/* "MAJOR.MINOR.PATCH" of the library. Never NULL. */
+PORTA_API const char *porta_version(void);
+
 #define PORTA_MAX_RANK 4
 
 typedef enum porta_status {
