@@ -57,11 +57,13 @@
 #define PORTA_CL_MEMBER_(ret, name, args) ret (CL_API_CALL *name) args;
 typedef struct porta_cl_api {
     void *library;                      /* dlopen handle; NULL when not loaded */
+    char path[1024];                    /* the name it was opened by */
     PORTA_CL_FUNCTIONS(PORTA_CL_MEMBER_)
 } porta_cl_api;
 
-/* loader.c: opens $PORTA_OPENCL_LIBRARY or libOpenCL.so.1 and resolves every function. A missing
- * library or symbol is PORTA_ERROR_UNSUPPORTED with a message that names it and dlerror(). */
+/* loader.c: opens the first library of $PORTA_OPENCL_LIBRARY (a ':'-separated list) or of the
+ * platform's list (runtime/library.c) that loads and has every function, and resolves them. When
+ * none does, PORTA_ERROR_UNSUPPORTED with a message naming each library tried and why it failed. */
 porta_status porta_cl_load(porta_context *context, porta_cl_api *api);
 void porta_cl_unload(porta_cl_api *api);
 /* "CL_OUT_OF_RESOURCES" for -5; "CL_UNKNOWN_ERROR" for a code outside the table. */

@@ -155,6 +155,31 @@ static bool probe_visit(void *user, int index, cl_platform_id platform, cl_devic
     return status != PORTA_OK;
 }
 
+/* Why a library that loaded gives no devices: no platform at all (an ICD loader with no driver
+ * registered), or platforms that have none (a driver with its devices switched off). */
+static porta_status no_devices(porta_context *context, const porta_cl_api *api)
+{
+    cl_platform_id platforms[MAX_PLATFORMS];
+    cl_uint n = 0;
+    cl_int err = api->clGetPlatformIDs(MAX_PLATFORMS, platforms, &n);
+    if (err == CL_PLATFORM_NOT_FOUND_KHR || (err == CL_SUCCESS && n == 0))
+        return porta_error(context, PORTA_ERROR_UNSUPPORTED,
+                           "opencl: %s loaded, but it lists no platforms (no OpenCL driver is "
+                           "installed, or the ICD loader finds none registered)", api->path);
+    if (err != CL_SUCCESS) return porta_cl_fail(context, "clGetPlatformIDs", err, NULL);
+    if (n > MAX_PLATFORMS) n = MAX_PLATFORMS;
+    char names[512] = "";
+    for (cl_uint p = 0; p < n; p++) {
+        char name[128] = "";
+        api->clGetPlatformInfo(platforms[p], CL_PLATFORM_NAME, sizeof name - 1, name, NULL);
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, "%s%s", p ? ", " : "", name);
+    }
+    return porta_error(context, PORTA_ERROR_UNSUPPORTED,
+                       "opencl: %s loaded; its %u platform%s (%s) list%s no devices", api->path,
+                       (unsigned)n, n == 1 ? "" : "s", names, n == 1 ? "s" : "");
+}
+
 static porta_status cl_enumerate(porta_context *context, porta_device_caps *out_caps, int max_caps,
                                  int *out_count)
 {
@@ -165,8 +190,9 @@ static porta_status cl_enumerate(porta_context *context, porta_device_caps *out_
     enumerate_state state = {context, &api, out_caps, out_caps ? max_caps : 0, PORTA_OK};
     int count = 0;
     status = each_device(context, &api, probe_visit, &state, &count);
-    porta_cl_unload(&api);
     if (status == PORTA_OK) status = state.status;
+    if (status == PORTA_OK && count == 0) status = no_devices(context, &api);
+    porta_cl_unload(&api);
     if (status == PORTA_OK) *out_count = count;
     return status;
 }

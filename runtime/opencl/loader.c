@@ -1,34 +1,44 @@
 /* Opens the OpenCL ICD loader at run time and resolves every entry point porta uses. */
 #include "runtime/opencl/cl.h"
+#include "runtime/library.h"
 
 #include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PORTA_CL_DEFAULT_LIBRARY "libOpenCL.so.1"
+/* Resolves every entry point into the table; the name of the first one missing, or NULL. */
+static const char *resolve_all(void *library, void *user)
+{
+    porta_cl_api *api = user;
+    void *symbol;
+#define PORTA_CL_RESOLVE_(ret, name, args)                                                      \
+    symbol = dlsym(library, #name);                                                             \
+    if (!symbol) return #name;                                                                  \
+    memcpy(&api->name, &symbol, sizeof symbol);
+    PORTA_CL_FUNCTIONS(PORTA_CL_RESOLVE_)
+#undef PORTA_CL_RESOLVE_
+    return NULL;
+}
 
 porta_status porta_cl_load(porta_context *context, porta_cl_api *api)
 {
     memset(api, 0, sizeof *api);
-    const char *path = getenv("PORTA_OPENCL_LIBRARY");
-    if (!path || !*path) path = PORTA_CL_DEFAULT_LIBRARY;
-    void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    porta_library_search search = {
+        .api = "opencl",
+        .env = "PORTA_OPENCL_LIBRARY",
+        .candidates = porta_opencl_library_names,
+        .check = resolve_all,
+        .user = api,
+    };
+    char path[1024];
+    void *library = porta_library_open(context, &search, path, sizeof path);
     if (!library) {
-        const char *why = dlerror();
-        return porta_error(context, PORTA_ERROR_UNSUPPORTED, "opencl: %s not found (dlopen: %s)",
-                           path, why ? why : "unknown error");
+        memset(api, 0, sizeof *api);
+        return PORTA_ERROR_UNSUPPORTED;
     }
-    void *symbol;
-#define PORTA_CL_RESOLVE_(ret, name, args)                                                      \
-    symbol = dlsym(library, #name);                                                             \
-    if (!symbol) {                                                                              \
-        dlclose(library);                                                                       \
-        return porta_error(context, PORTA_ERROR_UNSUPPORTED, "opencl: %s lacks %s", path, #name); \
-    }                                                                                           \
-    memcpy(&api->name, &symbol, sizeof symbol);
-    PORTA_CL_FUNCTIONS(PORTA_CL_RESOLVE_)
-#undef PORTA_CL_RESOLVE_
     api->library = library;
+    snprintf(api->path, sizeof api->path, "%s", path);
     return PORTA_OK;
 }
 

@@ -162,6 +162,10 @@ porta_status porta_vk_enumerate(porta_context *context, porta_device_caps *out_c
     VkPhysicalDevice *devices;
     uint32_t count;
     status = physical_devices(context, vk, &devices, &count);
+    if (status == PORTA_OK && count == 0)
+        status = porta_error(context, PORTA_ERROR_UNSUPPORTED,
+                             "vulkan: %s loaded, but its drivers expose no devices",
+                             vk->library.path);
     if (status == PORTA_OK) {
         int n = 0;
         for (uint32_t i = 0; i < count; i++) {

@@ -75,7 +75,7 @@ porta_status porta_vk_instance_create(porta_context *context, porta_vk_instance 
         vk->library.vkEnumerateInstanceVersion(&vk->version);
     if (vk->version < VK_API_VERSION_1_1) {
         status = porta_error(context, PORTA_ERROR_UNSUPPORTED,
-                             "Vulkan: the loader %s offers version %u.%u; porta needs 1.1",
+                             "vulkan: the loader %s offers version %u.%u; porta needs 1.1",
                              vk->library.path, VK_API_VERSION_MAJOR(vk->version),
                              VK_API_VERSION_MINOR(vk->version));
         goto fail;
@@ -129,7 +129,16 @@ porta_status porta_vk_instance_create(porta_context *context, porta_vk_instance 
     VkResult result = vk->library.vkCreateInstance(&info, NULL, &vk->instance);
     if (result != VK_SUCCESS) {
         vk->instance = VK_NULL_HANDLE;
-        status = porta_vk_fail(context, "vkCreateInstance", result);
+        if (result == VK_ERROR_INCOMPATIBLE_DRIVER)
+            /* The loader's answer when it found no driver manifest, or only drivers of an older
+             * Vulkan or another architecture. */
+            status = porta_error(context, PORTA_ERROR_UNSUPPORTED,
+                                 "vulkan: %s loaded, but it found no driver it can use (no driver "
+                                 "installed, or none for Vulkan 1.1 or this architecture; "
+                                 "vkCreateInstance: VK_ERROR_INCOMPATIBLE_DRIVER)",
+                                 vk->library.path);
+        else
+            status = porta_vk_fail(context, "vkCreateInstance", result);
         goto fail;
     }
     status = porta_vk_resolve_instance(context, vk);

@@ -1,50 +1,51 @@
 /* Opens libvulkan at run time and resolves the function tables; no link-time dependency on it.
- * PORTA_VULKAN_LIBRARY names another library file to open (a test points it at a missing file). */
+ * The library is the first of the platform's names (runtime/library.c), or of the
+ * ':'-separated PORTA_VULKAN_LIBRARY, that loads and exports the global functions. */
 #include "runtime/vulkan/vulkan_internal.h"
+#include "runtime/library.h"
 
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PORTA_VK_DEFAULT_LIBRARY "libvulkan.so.1"
-
-porta_status porta_vk_library_open(porta_context *context, porta_vk_library *library)
+/* A library is usable when it exports vkGetInstanceProcAddr and that gives the global functions. */
+static const char *resolve_global(void *handle, void *user)
 {
-    memset(library, 0, sizeof *library);
-    const char *path = getenv("PORTA_VULKAN_LIBRARY");
-    if (!path || !*path) path = PORTA_VK_DEFAULT_LIBRARY;
-    snprintf(library->path, sizeof library->path, "%s", path);
-    dlerror();
-    library->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!library->handle) {
-        const char *why = dlerror();
-        return porta_error(context, PORTA_ERROR_UNSUPPORTED,
-                           "Vulkan is not available: cannot load %s: %s", path,
-                           why ? why : "unknown reason");
-    }
+    porta_vk_library *library = user;
     /* dlsym returns an object pointer; copy it into the function pointer bit for bit. */
-    void *symbol = dlsym(library->handle, "vkGetInstanceProcAddr");
-    if (symbol) memcpy(&library->vkGetInstanceProcAddr, &symbol, sizeof symbol);
-    if (!library->vkGetInstanceProcAddr) {
-        porta_status status = porta_error(context, PORTA_ERROR_UNSUPPORTED,
-                                          "Vulkan is not available: %s exports no vkGetInstanceProcAddr",
-                                          path);
-        porta_vk_library_close(library);
-        return status;
-    }
+    void *symbol = dlsym(handle, "vkGetInstanceProcAddr");
+    if (!symbol) return "vkGetInstanceProcAddr";
+    memcpy(&library->vkGetInstanceProcAddr, &symbol, sizeof symbol);
 #define RESOLVE_(f_) \
     library->f_ = (PFN_##f_)library->vkGetInstanceProcAddr(VK_NULL_HANDLE, #f_);
     PORTA_VK_GLOBAL_FUNCTIONS(RESOLVE_)
 #undef RESOLVE_
-    if (!library->vkCreateInstance || !library->vkEnumerateInstanceLayerProperties ||
-        !library->vkEnumerateInstanceExtensionProperties) {
-        porta_status status = porta_error(context, PORTA_ERROR_UNSUPPORTED,
-                                          "Vulkan is not available: %s lacks the global functions",
-                                          path);
-        porta_vk_library_close(library);
-        return status;
+    if (!library->vkCreateInstance) return "vkCreateInstance";
+    if (!library->vkEnumerateInstanceLayerProperties) return "vkEnumerateInstanceLayerProperties";
+    if (!library->vkEnumerateInstanceExtensionProperties)
+        return "vkEnumerateInstanceExtensionProperties";
+    return NULL;
+}
+
+porta_status porta_vk_library_open(porta_context *context, porta_vk_library *library)
+{
+    memset(library, 0, sizeof *library);
+    porta_library_search search = {
+        .api = "vulkan",
+        .env = "PORTA_VULKAN_LIBRARY",
+        .candidates = porta_vulkan_library_names,
+        .check = resolve_global,
+        .user = library,
+    };
+    char path[sizeof library->path];
+    void *handle = porta_library_open(context, &search, path, sizeof path);
+    if (!handle) {
+        memset(library, 0, sizeof *library);
+        return PORTA_ERROR_UNSUPPORTED;
     }
+    library->handle = handle;
+    snprintf(library->path, sizeof library->path, "%s", path);
     return PORTA_OK;
 }
 
