@@ -1,6 +1,7 @@
 #include "graphs/context.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,17 +56,106 @@ size_t porta_dtype_size(porta_dtype dtype)
     return 0;
 }
 
-porta_status porta_context_create(porta_context **out_context)
+static porta_log_level level_named(const char *name)
+{
+    static const char *const names[] = {"off", "error", "warning", "info", "debug"};
+    for (int i = 0; name && i < (int)(sizeof names / sizeof names[0]); i++)
+        if (!strcmp(name, names[i])) return (porta_log_level)i;
+    return PORTA_LOG_OFF;
+}
+
+/* A message about options that made no context: to the callback they name, if any. */
+static porta_status options_error(const porta_context_options *options, const char *format,
+                                  const char *detail)
+{
+    if (options->log_callback) {
+        char message[512];
+        snprintf(message, sizeof message, format, detail);
+        options->log_callback(options->log_user, PORTA_LOG_ERROR, message);
+    }
+    return PORTA_ERROR_INVALID_ARGUMENT;
+}
+
+/* Parses "vulkan,opencl" into the context's list; false names the first unknown entry. */
+static bool parse_backends(porta_context *context, const char *list, char *bad, size_t bad_size)
+{
+    static const char *const known[] = PORTA_BACKEND_NAMES;
+    context->n_backends = 0;
+    for (const char *start = list; *start;) {
+        size_t n = strcspn(start, ", ");
+        if (n > 0) {
+            int found = -1;
+            for (int k = 0; k < PORTA_MAX_BACKENDS; k++)
+                if (strlen(known[k]) == n && !strncmp(start, known[k], n)) found = k;
+            if (found < 0) {
+                snprintf(bad, bad_size, "%.*s", (int)(n < 64 ? n : 64), start);
+                return false;
+            }
+            bool listed = false;
+            for (int b = 0; b < context->n_backends; b++)
+                listed |= !strcmp(context->backends[b], known[found]);
+            if (!listed)
+                snprintf(context->backends[context->n_backends++], sizeof context->backends[0],
+                         "%s", known[found]);
+        }
+        start += n;
+        while (*start == ',' || *start == ' ') start++;
+    }
+    return true;
+}
+
+porta_status porta_context_create_with(const porta_context_options *options,
+                                       porta_context **out_context)
 {
     if (!out_context) return PORTA_ERROR_INVALID_ARGUMENT;
     *out_context = NULL;
+    porta_context_options defaults = PORTA_CONTEXT_OPTIONS_INIT;
+    if (options) {
+        if (options->struct_size < sizeof(size_t) || options->struct_size > sizeof defaults)
+            return options_error(options->struct_size >= offsetof(porta_context_options, log_user)
+                                     ? options : &defaults,
+                                 "porta_context_create_with: options.struct_size %s; set it to "
+                                 "sizeof(porta_context_options)",
+                                 options->struct_size > sizeof defaults
+                                     ? "is larger than this library's porta_context_options "
+                                       "(a newer porta.h than the library?)"
+                                     : "is too small");
+        /* Fields past the caller's struct_size keep their defaults. */
+        memcpy(&defaults, options, options->struct_size);
+        defaults.struct_size = sizeof defaults;
+    }
+    options = &defaults;
     porta_context *context = calloc(1, sizeof *context);
     if (!context) return PORTA_ERROR_OUT_OF_MEMORY;
-    const char *log = getenv("PORTA_LOG");
-    if (log && strcmp(log, "info") == 0) context->log_level = 1;
-    if (log && strcmp(log, "debug") == 0) context->log_level = 2;
+    context->log_callback = options->log_callback;
+    context->log_user = options->log_user;
+    context->log_level = options->log_level != PORTA_LOG_OFF ? options->log_level
+                                                              : level_named(getenv("PORTA_LOG"));
+    if (options->cache_dir) {
+        if (strlen(options->cache_dir) >= sizeof context->cache_dir) {
+            free(context);
+            return options_error(options, "porta_context_create_with: cache_dir is longer than "
+                                 "%s bytes", "1023");
+        }
+        context->cache_dir_given = true;
+        snprintf(context->cache_dir, sizeof context->cache_dir, "%s", options->cache_dir);
+    }
+    const char *backends = options->backends;
+    if (!backends) backends = getenv("PORTA_BACKENDS");
+    if (!backends || !*backends) backends = "vulkan,opencl";
+    char bad[80];
+    if (!parse_backends(context, backends, bad, sizeof bad)) {
+        free(context);
+        return options_error(options, "porta_context_create_with: unknown backend '%s' (porta "
+                             "has vulkan and opencl)", bad);
+    }
     *out_context = context;
     return PORTA_OK;
+}
+
+porta_status porta_context_create(porta_context **out_context)
+{
+    return porta_context_create_with(NULL, out_context);
 }
 
 void porta_context_destroy(porta_context *context)
@@ -83,7 +173,7 @@ porta_status porta_error_v(porta_context *context, porta_status status, const ch
 {
     if (context) {
         vsnprintf(context->last_error, sizeof context->last_error, format, args);
-        porta_log(context, 1, "error: %s", context->last_error);
+        porta_log(context, PORTA_LOG_ERROR, "error: %s", context->last_error);
     }
     return status;
 }
@@ -102,14 +192,20 @@ void porta_error_clear(porta_context *context)
     if (context) context->last_error[0] = '\0';
 }
 
-void porta_log(const porta_context *context, int level, const char *format, ...)
+void porta_log(const porta_context *context, porta_log_level level, const char *format, ...)
 {
-    if (!context || context->log_level < level) return;
+    if (!context || level == PORTA_LOG_OFF || context->log_level < level) return;
     va_list args;
     va_start(args, format);
-    fputs("porta: ", stderr);
-    vfprintf(stderr, format, args);
-    fputc('\n', stderr);
+    if (context->log_callback) {
+        char message[PORTA_ERROR_MAX + 64];
+        vsnprintf(message, sizeof message, format, args);
+        context->log_callback(context->log_user, level, message);
+    } else {
+        fputs("porta: ", stderr);
+        vfprintf(stderr, format, args);
+        fputc('\n', stderr);
+    }
     va_end(args);
 }
 

@@ -8,9 +8,20 @@
 
 #define PORTA_ERROR_MAX 1024
 
+/* The APIs a context may name in its backends option; runtime/device.c registers one backend
+ * under each of these names. */
+#define PORTA_BACKEND_NAMES {"vulkan", "opencl"}
+#define PORTA_MAX_BACKENDS 2
+
 struct porta_context {
     char last_error[PORTA_ERROR_MAX];
-    int log_level;          /* 0 off, 1 info, 2 debug: from PORTA_LOG at creation */
+    porta_log_level log_level;      /* from the options, else PORTA_LOG, at creation */
+    porta_log_callback log_callback;    /* NULL: stderr */
+    void *log_user;
+    bool cache_dir_given;           /* the options named a cache folder ("" for none) */
+    char cache_dir[1024];
+    int n_backends;                 /* the APIs to load, in listing order */
+    char backends[PORTA_MAX_BACKENDS][16];
     char device_absent[PORTA_ERROR_MAX];   /* runtime/device.c: APIs found absent, one a line */
 };
 
@@ -29,8 +40,9 @@ porta_status porta_error_v(porta_context *context, porta_status status, const ch
 /* Clears the last error at the start of a public call. */
 void porta_error_clear(porta_context *context);
 
-/* Writes to stderr only when PORTA_LOG asked for this level (1 info, 2 debug). */
-void porta_log(const porta_context *context, int level, const char *format, ...) PORTA_PRINTF(3, 4);
+/* Hands a message to the context's log callback (or stderr) when its level is logged. */
+void porta_log(const porta_context *context, porta_log_level level, const char *format, ...)
+    PORTA_PRINTF(3, 4);
 
 /* Allocation that never aborts; NULL on failure like malloc. */
 char *porta_strdup(const char *s);

@@ -386,7 +386,7 @@ porta_status porta_weights_open(porta_context *context, const char *path, porta_
         porta_weights_close(w);
         return status;
     }
-    porta_log(context, 1, "%s: %d tensors, %llu bytes of data", path, w->n_entries,
+    porta_log(context, PORTA_LOG_INFO, "%s: %d tensors, %llu bytes of data", path, w->n_entries,
               (unsigned long long)w->data_size);
     *out = w;
     return PORTA_OK;

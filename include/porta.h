@@ -4,8 +4,11 @@
  * - Every fallible call returns a porta_status; the context it was given keeps a message that names
  *   what was wrong and where (porta_last_error). Out-parameters are set to NULL/0 first.
  * - Handles are opaque. Whoever creates a handle destroys it; destroy functions accept NULL.
- * - Nothing here aborts, exits or prints. There is no global mutable state: two contexts used from
- *   two threads never touch each other.
+ * - Nothing here aborts, exits or prints (unless logging is asked for: porta_context_options).
+ *   There is no global mutable state: two contexts used from two threads never touch each other.
+ * - ABI: the soname's number is PORTA_VERSION_MAJOR. Option structs the caller fills carry a
+ *   leading struct_size (set by their _INIT macro), so a later version can append fields; every
+ *   other public struct is frozen within a major version (docs/embedding.md).
  */
 #ifndef PORTA_H
 #define PORTA_H
@@ -68,8 +71,51 @@ PORTA_API size_t porta_dtype_size(porta_dtype dtype);
 
 typedef struct porta_context porta_context;
 
-/* Creates a context: the owner of error messages and, later, of devices and caches. */
+/* How much porta tells a log callback (or stderr): each level includes the ones above it. */
+typedef enum porta_log_level {
+    PORTA_LOG_OFF = 0,
+    PORTA_LOG_ERROR = 1,       /* every failed call's message, as porta_last_error gives it */
+    PORTA_LOG_WARNING = 2,     /* something went on without what was asked (a cache entry
+                                  discarded, a cache folder that cannot be made) */
+    PORTA_LOG_INFO = 3,        /* devices opened, files read */
+    PORTA_LOG_DEBUG = 4,       /* every kernel built or loaded, every memory block */
+} porta_log_level;
+
+/* Receives one message, without a trailing newline, on the thread that made the call that logs
+ * it. `message` is valid only during the call. */
+typedef void (*porta_log_callback)(void *user, porta_log_level level, const char *message);
+
+/* Options of a context. Set `struct_size` to sizeof(porta_context_options), as
+ * PORTA_CONTEXT_OPTIONS_INIT does: fields a later porta.h appends are then defaulted for a program
+ * built against this one. Every field's zero value (NULL) means "the default", which comes from
+ * the environment variable named; the environment is read only when the context is created. */
+typedef struct porta_context_options {
+    size_t struct_size;
+    /* The folder of compiled kernels kept across runs, created if missing; "" keeps none.
+     * NULL: $PORTA_CACHE_DIR ("" or "off": none), else $XDG_CACHE_HOME/porta, else
+     * $HOME/.cache/porta, else none. */
+    const char *cache_dir;
+    /* Where log messages go; NULL: stderr, each line prefixed "porta: ". */
+    porta_log_callback log_callback;
+    void *log_user;                /* passed to log_callback */
+    /* Messages up to this level are logged. PORTA_LOG_OFF (0) means the default: $PORTA_LOG
+     * ("error", "warning", "info" or "debug"), else nothing. */
+    porta_log_level log_level;
+    /* The APIs porta loads, in the order devices are listed and "auto" prefers them:
+     * "vulkan,opencl", "opencl", ... NULL: $PORTA_BACKENDS, else "vulkan,opencl". */
+    const char *backends;
+} porta_context_options;
+
+#define PORTA_CONTEXT_OPTIONS_INIT {sizeof(porta_context_options), NULL, NULL, NULL, PORTA_LOG_OFF, NULL}
+
+/* Creates a context: the owner of error messages, devices and their caches. Same as
+ * porta_context_create_with(NULL, ...): every option from the environment. */
 PORTA_API porta_status porta_context_create(porta_context **out_context);
+/* Creates a context with options (NULL: all defaults). Fails with PORTA_ERROR_INVALID_ARGUMENT
+ * for a struct_size this library does not know, or a backend name it does not have; there is no
+ * context yet to hold the message, so it goes to the log callback (if any). */
+PORTA_API porta_status porta_context_create_with(const porta_context_options *options,
+                                                 porta_context **out_context);
 PORTA_API void porta_context_destroy(porta_context *context);
 
 /* The message of the last failed call made with this context, or "" if none failed. The pointer
@@ -221,8 +267,8 @@ typedef struct porta_device_desc {
     bool timestamps;               /* per-dispatch device times available */
 } porta_device_desc;
 
-/* Lists the devices of every registered backend, in backend order (OpenCL, then Vulkan), then by
- * index. Writes up to `max` descriptions to `out` (which may be NULL when max is 0) and the total
+/* Lists the devices of the context's backends, in their order (by default Vulkan, then
+ * OpenCL), then by index. Writes up to `max` descriptions to `out` (which may be NULL when max is 0) and the total
  * number found to *out_count, which may exceed max. An API whose library is missing or fails to
  * enumerate contributes no devices and is not an error: its reason is kept on the context (see
  * porta_device_absent). */
@@ -313,7 +359,7 @@ PORTA_API porta_status porta_graph_check_weights(porta_graph *graph, porta_weigh
  * A program is a validated graph lowered to a plan for one device (docs/design.md): every
  * intermediate in one arena placed by liveness, the kernels compiled (or loaded from the on-disk
  * cache) and the dispatches recorded once. Inputs and weights are set through host memory in
- * the tensor's dtype (f32: float, f16: uint16_t bit patterns, i32: int32_t), row-major; run
+ * the tensor's dtype (f32: float, f16: uint16_t bit patterns, i32: int32_t), row-major; a run
  * submits the recording and waits; outputs are read back the same way. */
 
 typedef struct porta_program porta_program;

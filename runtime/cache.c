@@ -78,7 +78,7 @@ static void remove_stale_temporaries(porta_context *context, const char *dir)
         if (!temporary_is_stale(dir, item->d_name, now)) continue;
         char path[1400];
         snprintf(path, sizeof path, "%s/%s", dir, item->d_name);
-        if (remove(path) == 0) porta_log(context, 2, "cache: removed stale temporary %s", path);
+        if (remove(path) == 0) porta_log(context, PORTA_LOG_DEBUG, "cache: removed stale temporary %s", path);
     }
     closedir(listing);
 }
@@ -86,8 +86,10 @@ static void remove_stale_temporaries(porta_context *context, const char *dir)
 void porta_cache_init(porta_context *context, porta_cache *cache)
 {
     cache->dir[0] = '\0';
-    const char *dir = getenv("PORTA_CACHE_DIR");
+    const char *dir = context && context->cache_dir_given ? context->cache_dir
+                                                          : getenv("PORTA_CACHE_DIR");
     int n;
+    if (context && context->cache_dir_given && !*dir) return;
     if (dir) {
         if (!*dir || !strcmp(dir, "off")) return;
         n = snprintf(cache->dir, sizeof cache->dir, "%s", dir);
@@ -96,11 +98,11 @@ void porta_cache_init(porta_context *context, porta_cache *cache)
     } else if ((dir = getenv("HOME")) && *dir) {
         n = snprintf(cache->dir, sizeof cache->dir, "%s/.cache/porta", dir);
     } else {
-        porta_log(context, 1, "cache disabled: neither PORTA_CACHE_DIR, XDG_CACHE_HOME nor HOME is set");
+        porta_log(context, PORTA_LOG_WARNING, "cache disabled: neither PORTA_CACHE_DIR, XDG_CACHE_HOME nor HOME is set");
         return;
     }
     if (n < 0 || (size_t)n >= sizeof cache->dir || !make_dirs(cache->dir)) {
-        porta_log(context, 1, "cache disabled: cannot create %s: %s", cache->dir, strerror(errno));
+        porta_log(context, PORTA_LOG_WARNING, "cache disabled: cannot create %s: %s", cache->dir, strerror(errno));
         cache->dir[0] = '\0';
         return;
     }
@@ -186,7 +188,7 @@ bool porta_cache_load(porta_context *context, const porta_cache *cache, const ch
     fclose(file);
     if (!data) {
         /* Removed now so that nothing can hand it to a driver; the rebuild stores a good one. */
-        porta_log(context, 1, "cache: entry %s discarded (%s); rebuilding it", path, why);
+        porta_log(context, PORTA_LOG_WARNING, "cache: entry %s discarded (%s); rebuilding it", path, why);
         remove(path);
         return false;
     }
@@ -200,7 +202,7 @@ void porta_cache_discard(porta_context *context, const porta_cache *cache, const
     if (!cache->dir[0]) return;
     char path[1200];
     entry_path(cache, kind, key, path, sizeof path);
-    porta_log(context, 1, "cache: entry %s discarded (%s); rebuilding it", path, why);
+    porta_log(context, PORTA_LOG_WARNING, "cache: entry %s discarded (%s); rebuilding it", path, why);
     remove(path);
 }
 
@@ -218,7 +220,7 @@ void porta_cache_store(porta_context *context, const porta_cache *cache, const c
              atomic_fetch_add(&serial, 1), (unsigned long)now.tv_nsec);
     FILE *file = fopen(temporary, "wb");
     if (!file) {
-        porta_log(context, 1, "cache: cannot write %s: %s", temporary, strerror(errno));
+        porta_log(context, PORTA_LOG_WARNING, "cache: cannot write %s: %s", temporary, strerror(errno));
         return;
     }
     entry_header header = {strlen(key), size, key_hash(key),
@@ -237,7 +239,7 @@ void porta_cache_store(porta_context *context, const porta_cache *cache, const c
         write_error = errno;
     }
     if (!ok) {
-        porta_log(context, 1, "cache: cannot store %s: %s", path, strerror(write_error));
+        porta_log(context, PORTA_LOG_WARNING, "cache: cannot store %s: %s", path, strerror(write_error));
         remove(temporary);
     }
 }

@@ -24,6 +24,13 @@ const porta_backend *porta_backend_at(int index)
     return index >= 0 && index < porta_backend_count() ? registry[index]() : NULL;
 }
 
+const porta_backend *porta_backend_named(const char *name)
+{
+    for (int b = 0; b < porta_backend_count(); b++)
+        if (!strcmp(porta_backend_at(b)->name, name)) return porta_backend_at(b);
+    return NULL;
+}
+
 const char *porta_device_type_name(porta_device_type type)
 {
     switch (type) {
@@ -104,9 +111,11 @@ porta_status porta_device_list(porta_context *context, porta_device_desc *out, i
     porta_error_clear(context);
     context->device_absent[0] = '\0';
     int total = 0;
-    for (int b = 0; b < porta_backend_count(); b++) {
+    for (int b = 0; b < context->n_backends; b++) {
+        const porta_backend *backend = porta_backend_named(context->backends[b]);
+        if (!backend) continue;
         porta_device_desc found[MAX_DEVICES_PER_BACKEND];
-        int n = list_backend(context, porta_backend_at(b), found, MAX_DEVICES_PER_BACKEND);
+        int n = list_backend(context, backend, found, MAX_DEVICES_PER_BACKEND);
         for (int i = 0; i < n; i++, total++)
             if (total < max) out[total] = found[i];
     }
@@ -186,9 +195,7 @@ porta_status porta_device_open(porta_context *context, const char *selector,
     device->context = context;
     device->desc = descs[chosen];
     free(descs);
-    for (int b = 0; b < porta_backend_count(); b++)
-        if (!strcmp(porta_backend_at(b)->name, device->desc.backend))
-            device->backend = porta_backend_at(b);
+    device->backend = porta_backend_named(device->desc.backend);
     porta_status status = device->backend->device_open(context, device->desc.index, &device->device);
     if (status != PORTA_OK) {
         free(device);

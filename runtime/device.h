@@ -17,6 +17,8 @@ struct porta_device {
 /* The registered backends, in listing order; NULL past the end. */
 int porta_backend_count(void);
 const porta_backend *porta_backend_at(int index);
+/* The backend registered as "opencl" or "vulkan"; NULL for another name. */
+const porta_backend *porta_backend_named(const char *name);
 
 /* Fills a public description from a backend's capability probe. */
 void porta_device_desc_from_caps(const porta_backend *backend, int index,

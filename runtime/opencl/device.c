@@ -31,7 +31,7 @@ static porta_status each_device(porta_context *context, const porta_cl_api *api,
                                   devices, &n_devices);
         if (err == CL_DEVICE_NOT_FOUND || n_devices == 0) continue;
         if (err != CL_SUCCESS) {
-            porta_log(context, 1, "opencl: platform %u skipped: clGetDeviceIDs: %s", p,
+            porta_log(context, PORTA_LOG_WARNING, "opencl: platform %u skipped: clGetDeviceIDs: %s", p,
                       porta_cl_error_name(err));
             continue;
         }
@@ -279,7 +279,7 @@ static porta_status cl_device_open(porta_context *context, int index,
         return status;
     }
     porta_cache_init(context, &device->cache);
-    porta_log(context, 1, "opencl:%d: %s (%s, %s)", index, device->caps.name, device->platform_name,
+    porta_log(context, PORTA_LOG_INFO, "opencl:%d: %s (%s, %s)", index, device->caps.name, device->platform_name,
               device->caps.driver_version);
     *out_device = device;
     return PORTA_OK;

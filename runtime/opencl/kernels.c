@@ -175,7 +175,7 @@ static porta_status get_program(porta_backend_device *device, const porta_kernel
     entry->program = load_binary(device, source, options, key);
     if (entry->program) {
         device->stats.loaded++;
-        porta_log(context, 2, "opencl: %s %s: loaded from the cache", source->name, options);
+        porta_log(context, PORTA_LOG_DEBUG, "opencl: %s %s: loaded from the cache", source->name, options);
     } else {
         const porta_cl_api *api = &device->api;
         cl_int err = CL_SUCCESS;
@@ -192,7 +192,7 @@ static porta_status get_program(porta_backend_device *device, const porta_kernel
             return status;
         }
         device->stats.built++;
-        porta_log(context, 2, "opencl: %s %s: built from source", source->name, options);
+        porta_log(context, PORTA_LOG_DEBUG, "opencl: %s %s: built from source", source->name, options);
         store_binary(device, entry->program, key);
     }
     entry->next = device->programs;

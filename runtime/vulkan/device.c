@@ -265,7 +265,7 @@ porta_status porta_vk_device_open(porta_context *context, int index,
     if (status == PORTA_OK) status = porta_vk_pipeline_cache_open(device);
     if (status != PORTA_OK) goto fail;
     free(devices);
-    porta_log(context, 1, "vulkan: opened '%s' (%s), queue family %u", device->caps.name,
+    porta_log(context, PORTA_LOG_INFO, "vulkan: opened '%s' (%s), queue family %u", device->caps.name,
               device->caps.driver_version, device->queue_family);
     *out_device = device;
     return PORTA_OK;

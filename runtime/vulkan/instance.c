@@ -30,7 +30,7 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL on_message(VkDebugUtilsMessageSeverityFlag
      * not counted. The validation layer's findings carry the validation or performance type. */
     if (!(types & (VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
                    VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT))) {
-        porta_log(vk->log_context, 2, "vulkan loader: %s",
+        porta_log(vk->log_context, PORTA_LOG_DEBUG, "vulkan loader: %s",
                   data && data->pMessage ? data->pMessage : "");
         return VK_FALSE;
     }
@@ -39,7 +39,7 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL on_message(VkDebugUtilsMessageSeverityFlag
         snprintf(vk->first_message, sizeof vk->first_message, "%s: %s",
                  data && data->pMessageIdName ? data->pMessageIdName : "validation",
                  data && data->pMessage ? data->pMessage : "");
-        porta_log(vk->log_context, 1, "vulkan validation: %s", vk->first_message);
+        porta_log(vk->log_context, PORTA_LOG_WARNING, "vulkan validation: %s", vk->first_message);
     }
     return VK_FALSE;
 }
@@ -152,7 +152,7 @@ porta_status porta_vk_instance_create(porta_context *context, porta_vk_instance 
             goto fail;
         }
     }
-    porta_log(context, 2, "vulkan: instance %u.%u.%u from %s%s", VK_API_VERSION_MAJOR(vk->version),
+    porta_log(context, PORTA_LOG_DEBUG, "vulkan: instance %u.%u.%u from %s%s", VK_API_VERSION_MAJOR(vk->version),
               VK_API_VERSION_MINOR(vk->version), VK_API_VERSION_PATCH(vk->version),
               vk->library.path, vk->validation ? ", validation on" : "");
     *out_vk = vk;

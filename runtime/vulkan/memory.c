@@ -162,7 +162,7 @@ static porta_status block_create(porta_backend_device *device, VkDeviceSize requ
     block->size = size;
     block->type_index = type;
     memory->blocks[memory->n_blocks++] = block;
-    porta_log(device->context, 2, "vulkan: new memory block of %llu bytes (type %u)",
+    porta_log(device->context, PORTA_LOG_DEBUG, "vulkan: new memory block of %llu bytes (type %u)",
               (unsigned long long)size, type);
     *out_block = block;
     return PORTA_OK;

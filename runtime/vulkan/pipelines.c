@@ -49,7 +49,7 @@ porta_status porta_vk_pipeline_cache_open(porta_backend_device *device)
     if (porta_cache_load(device->context, &device->cache, PIPELINE_CACHE_KIND,
                          device->pipeline_cache_key, &data, &size)) {
         if (pipeline_cache_matches(device, data, size)) {
-            porta_log(device->context, 1, "vulkan: pipeline cache: loaded %zu bytes", size);
+            porta_log(device->context, PORTA_LOG_INFO, "vulkan: pipeline cache: loaded %zu bytes", size);
         } else {
             porta_cache_discard(device->context, &device->cache, PIPELINE_CACHE_KIND,
                                 device->pipeline_cache_key,
@@ -101,10 +101,10 @@ void porta_vulkan_pipeline_cache_store(porta_backend_device *device)
         porta_cache_store(device->context, &device->cache, PIPELINE_CACHE_KIND,
                           device->pipeline_cache_key, data, size);
         device->pipeline_cache_stored = size;
-        porta_log(device->context, 1, "vulkan: pipeline cache: stored %zu bytes", size);
+        porta_log(device->context, PORTA_LOG_INFO, "vulkan: pipeline cache: stored %zu bytes", size);
     } else {
         device->pipeline_cache_stored = 0;
-        porta_log(device->context, 1, "vulkan: pipeline cache: nothing to store (%s, %zu bytes)",
+        porta_log(device->context, PORTA_LOG_INFO, "vulkan: pipeline cache: nothing to store (%s, %zu bytes)",
                   porta_vk_result_name(result), size);
     }
     free(data);
