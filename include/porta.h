@@ -5,7 +5,12 @@
  *   what was wrong and where (porta_last_error). Out-parameters are set to NULL/0 first.
  * - Handles are opaque. Whoever creates a handle destroys it; destroy functions accept NULL.
  * - Nothing here aborts, exits or prints (unless logging is asked for: porta_context_options).
- *   There is no global mutable state: two contexts used from two threads never touch each other.
+ * - Threads: there is no global mutable state. A context and everything made with it (graphs,
+ *   weights, devices, programs) is used by one thread at a time: calls on them are serialised by
+ *   the caller, who may hand them from one thread to another. Separate contexts share nothing and
+ *   may be used from separate threads at once, each with its own devices and programs. The
+ *   functions that take no handle (porta_version, porta_status_name, porta_dtype_name,
+ *   porta_dtype_size, porta_device_type_name) may be called from any thread at any time.
  * - ABI: the soname's number is PORTA_VERSION_MAJOR. Option structs the caller fills carry a
  *   leading struct_size (set by their _INIT macro), so a later version can append fields; every
  *   other public struct is frozen within a major version (docs/embedding.md).
@@ -360,7 +365,8 @@ PORTA_API porta_status porta_graph_check_weights(porta_graph *graph, porta_weigh
  * intermediate in one arena placed by liveness, the kernels compiled (or loaded from the on-disk
  * cache) and the dispatches recorded once. Inputs and weights are set through host memory in
  * the tensor's dtype (f32: float, f16: uint16_t bit patterns, i32: int32_t), row-major; a run
- * submits the recording and waits; outputs are read back the same way. */
+ * submits the recording (and waits, or returns at once: porta_program_submit); outputs are read
+ * back the same way. */
 
 typedef struct porta_program porta_program;
 
@@ -382,8 +388,22 @@ PORTA_API porta_status porta_program_set(porta_program *program, const char *nam
  * does not convert. */
 PORTA_API porta_status porta_program_set_weights(porta_program *program, porta_weights *weights);
 
-/* Runs every step once and waits for the device. */
+/* Runs every step once and waits for the device: porta_program_submit, then porta_program_wait. */
 PORTA_API porta_status porta_program_run(porta_program *program);
+
+/* Asynchronous runs. Submit starts a run and returns at once, so the caller can work (or submit
+ * other programs, of this device or another) while the device computes. Until the run is waited
+ * for, the program's buffers are the device's: porta_program_set, _get, _set_weights, _profile,
+ * _destroy and another _submit first wait for it themselves (and return its error, if it failed).
+ * Several programs may be in flight on one device at once; a device runs them in the order they
+ * were submitted. */
+PORTA_API porta_status porta_program_submit(porta_program *program);
+/* Sets *out_done: true when the program has no run in flight or its run has finished (failed
+ * ones too; porta_program_wait gives the error). Never blocks. */
+PORTA_API porta_status porta_program_poll(porta_program *program, bool *out_done);
+/* Blocks until the submitted run has finished and returns its status; PORTA_OK at once when no
+ * run is in flight. */
+PORTA_API porta_status porta_program_wait(porta_program *program);
 
 /* Copies output (or input or weight) `name` back; `bytes` must be the tensor's size. */
 PORTA_API porta_status porta_program_get(porta_program *program, const char *name, void *data,

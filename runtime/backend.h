@@ -93,8 +93,14 @@ typedef struct porta_backend {
     porta_status (*sequence_create)(porta_backend_device *device, const porta_dispatch *dispatches,
                                     int n_dispatches, bool profile,
                                     porta_backend_sequence **out_sequence);
-    /* Submits the recording and blocks in the driver until it completes. */
-    porta_status (*sequence_run)(porta_backend_sequence *sequence);
+    /* Submits the recording and returns without waiting; the device starts on it at once. A
+     * sequence is submitted again only after sequence_wait. */
+    porta_status (*sequence_submit)(porta_backend_sequence *sequence);
+    /* *out_done: whether the submitted run has finished (a failed one counts as finished; its
+     * error comes from sequence_wait). Never blocks. */
+    porta_status (*sequence_poll)(porta_backend_sequence *sequence, bool *out_done);
+    /* Blocks until the submitted run completes; its status. Profiled times are read here. */
+    porta_status (*sequence_wait)(porta_backend_sequence *sequence);
     /* Device time of each dispatch of the last run, nanoseconds (profile must have been asked). */
     porta_status (*sequence_times)(porta_backend_sequence *sequence, double *out_ns, int n);
     void (*sequence_destroy)(porta_backend_sequence *sequence);
@@ -109,6 +115,14 @@ typedef struct porta_backend {
      * it stays valid while the device is open. NULL in a backend without a validation layer. */
     uint64_t (*validation_messages)(const porta_backend_device *device, const char **out_first);
 } porta_backend;
+
+/* Submits and waits: one run, blocking. */
+static inline porta_status porta_sequence_run(const porta_backend *backend,
+                                              porta_backend_sequence *sequence)
+{
+    porta_status status = backend->sequence_submit(sequence);
+    return status == PORTA_OK ? backend->sequence_wait(sequence) : status;
+}
 
 const porta_backend *porta_backend_opencl(void);
 const porta_backend *porta_backend_vulkan(void);

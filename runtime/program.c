@@ -28,6 +28,7 @@ struct porta_program {
     porta_backend_sequence *sequence;
     bool profile;
     bool ran;
+    bool in_flight;                         /* submitted, not yet waited for */
     void *staging;                          /* host conversions, the largest tensor's size */
     uint64_t staging_bytes;
 };
@@ -229,9 +230,16 @@ porta_status porta_program_create_tuned(porta_device *device, const porta_graph 
     return PORTA_OK;
 }
 
+/* Calls that touch the program's buffers or times first wait for a submitted run. */
+static porta_status finish_run(porta_program *program)
+{
+    return porta_program_wait(program);
+}
+
 void porta_program_destroy(porta_program *program)
 {
     if (!program) return;
+    porta_program_wait(program);    /* the device may not be using what is freed */
     const porta_backend *backend = program->backend;
     if (program->sequence) backend->sequence_destroy(program->sequence);
     for (int k = 0; k < program->n_kernels; k++) backend->kernel_destroy(program->kernels[k].kernel);
@@ -303,7 +311,9 @@ porta_status porta_program_set(porta_program *program, const char *name, const v
     if (!program) return PORTA_ERROR_INVALID_ARGUMENT;
     porta_tensor_id t;
     int buffer;
-    porta_status status = find_io(program, "porta_program_set", name, bytes, true, &t, &buffer);
+    porta_status status = finish_run(program);
+    if (status != PORTA_OK) return status;
+    status = find_io(program, "porta_program_set", name, bytes, true, &t, &buffer);
     if (status != PORTA_OK) return status;
     if (!data && bytes)
         return porta_error(context_of(program), PORTA_ERROR_INVALID_ARGUMENT,
@@ -337,7 +347,9 @@ porta_status porta_program_get(porta_program *program, const char *name, void *d
     if (!program) return PORTA_ERROR_INVALID_ARGUMENT;
     porta_tensor_id t;
     int buffer;
-    porta_status status = find_io(program, "porta_program_get", name, bytes, false, &t, &buffer);
+    porta_status status = finish_run(program);
+    if (status != PORTA_OK) return status;
+    status = find_io(program, "porta_program_get", name, bytes, false, &t, &buffer);
     if (status != PORTA_OK) return status;
     if (!data && bytes)
         return porta_error(context_of(program), PORTA_ERROR_INVALID_ARGUMENT,
@@ -396,12 +408,41 @@ porta_status porta_program_set_weights(porta_program *program, porta_weights *we
     return status;
 }
 
-porta_status porta_program_run(porta_program *program)
+porta_status porta_program_submit(porta_program *program)
 {
     if (!program) return PORTA_ERROR_INVALID_ARGUMENT;
+    porta_status status = finish_run(program);
+    if (status != PORTA_OK) return status;
     program->ran = true;
     if (!program->sequence) return PORTA_OK;
-    return program->backend->sequence_run(program->sequence);
+    status = program->backend->sequence_submit(program->sequence);
+    program->in_flight = status == PORTA_OK;
+    return status;
+}
+
+porta_status porta_program_poll(porta_program *program, bool *out_done)
+{
+    if (out_done) *out_done = false;
+    if (!program || !out_done) return PORTA_ERROR_INVALID_ARGUMENT;
+    if (!program->in_flight) {
+        *out_done = true;
+        return PORTA_OK;
+    }
+    return program->backend->sequence_poll(program->sequence, out_done);
+}
+
+porta_status porta_program_wait(porta_program *program)
+{
+    if (!program) return PORTA_ERROR_INVALID_ARGUMENT;
+    if (!program->in_flight) return PORTA_OK;
+    program->in_flight = false;
+    return program->backend->sequence_wait(program->sequence);
+}
+
+porta_status porta_program_run(porta_program *program)
+{
+    porta_status status = porta_program_submit(program);
+    return status == PORTA_OK ? porta_program_wait(program) : status;
 }
 
 porta_status porta_program_profile(porta_program *program, porta_step_time *out, int max,
@@ -410,6 +451,8 @@ porta_status porta_program_profile(porta_program *program, porta_step_time *out,
     if (!program || !out_count || (max > 0 && !out)) return PORTA_ERROR_INVALID_ARGUMENT;
     *out_count = 0;
     porta_context *context = context_of(program);
+    porta_status waited = finish_run(program);
+    if (waited != PORTA_OK) return waited;
     if (!program->profile)
         return porta_error(context, PORTA_ERROR_UNSUPPORTED,
                            "porta_program_profile: the program was made without "

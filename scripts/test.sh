@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets everything up, builds, and runs the whole test suite on every device found; then the
 # sanitizer build (build-sanitize: the library, the CLI and the tests with AddressSanitizer and
-# UndefinedBehaviorSanitizer) runs the unit and conformance suites on one device. The time each
-# part takes is in docs/conformance.md ("The suite's time"). PORTA_SANITIZE=0 skips the second.
+# UndefinedBehaviorSanitizer) runs the unit and conformance suites on one device, and a
+# ThreadSanitizer build (build-tsan) the asynchronous-run suite. The time each part takes is in
+# docs/conformance.md ("The suite's time"). PORTA_SANITIZE=0 and PORTA_TSAN=0 skip those two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -62,6 +63,21 @@ PY
     fi
   fi
   logs+=($log)
+fi
+
+# ThreadSanitizer on the asynchronous-run suite (threads with contexts of their own, programs in
+# flight), every device; only that test and what it links are built. PORTA_TSAN=0 skips it.
+if [ "${PORTA_TSAN:-1}" != 0 ]; then
+  tsan=build-tsan
+  if [ -f $tsan/build.ninja ]; then
+    meson setup --reconfigure $tsan -Dwerror=true >/dev/null
+  else
+    meson setup $tsan -Dwerror=true --buildtype=debugoptimized -Db_sanitize=thread \
+      -Db_lundef=false >/dev/null
+  fi
+  meson compile -C $tsan tests/test_async >/dev/null
+  meson test -C $tsan --no-rebuild --setup tsan --print-errorlogs async || status=1
+  logs+=($tsan/meson-logs/testlog-tsan.json)
 fi
 
 # One plain summary line, counted from meson's own logs.

@@ -37,7 +37,7 @@ static bool fill_is_exact(porta_device *device, porta_backend_kernel *fill)
     porta_backend_sequence *sequence = NULL;
     static float out[N];
     bool ok = be->sequence_create(device->device, &d, 1, false, &sequence) == PORTA_OK &&
-              be->sequence_run(sequence) == PORTA_OK &&
+              porta_sequence_run(be, sequence) == PORTA_OK &&
               be->buffer_download(buffer, 0, out, sizeof out) == PORTA_OK;
     for (int i = 0; ok && i < N; i++) ok = out[i] == value;
     be->sequence_destroy(sequence);

@@ -56,7 +56,7 @@ static void run_one(rt_devices *all, porta_device *device, const porta_dispatch 
 {
     porta_backend_sequence *sequence = NULL;
     RT_CHECK(all->context, device->backend->sequence_create(device->device, d, 1, false, &sequence));
-    RT_CHECK(all->context, device->backend->sequence_run(sequence));
+    RT_CHECK(all->context, porta_sequence_run(device->backend, sequence));
     device->backend->sequence_destroy(sequence);
 }
 
@@ -93,7 +93,7 @@ static void test_chain(void **state)
             for (int i = 0; i < N; i++) host[i] = -7.0f;     /* stale values must be overwritten */
             RT_CHECK(all->context, be->buffer_upload(buf[0], 0, host, sizeof host));
             RT_CHECK(all->context, be->buffer_upload(buf[1], 0, host, sizeof host));
-            RT_CHECK(all->context, be->sequence_run(sequence));
+            RT_CHECK(all->context, porta_sequence_run(be, sequence));
             RT_CHECK(all->context, be->buffer_download(buf[CHAIN % 2], 0, host, sizeof host));
             for (int i = 0; i < N; i++)
                 if (host[i] != (float)CHAIN)
@@ -230,7 +230,7 @@ static void test_profile_and_errors(void **state)
             RT_CHECK(all->context, be->sequence_create(device->device, steps, 3, true, &sequence));
             double times[3] = {-1, -1, -1};
             assert_int_equal(be->sequence_times(sequence, times, 3), PORTA_ERROR_INVALID_ARGUMENT);
-            RT_CHECK(all->context, be->sequence_run(sequence));
+            RT_CHECK(all->context, porta_sequence_run(be, sequence));
             RT_CHECK(all->context, be->sequence_times(sequence, times, 3));
             for (int i = 0; i < 3; i++) assert_true(times[i] >= 0.0 && times[i] < 1e10);
             be->sequence_destroy(sequence);

@@ -100,7 +100,7 @@ static void run_once(porta_backend_device *device, const porta_dispatch *dispatc
 {
     porta_backend_sequence *sequence = NULL;
     CHECK(vk->sequence_create(device, dispatches, n, false, &sequence));
-    CHECK(vk->sequence_run(sequence));
+    CHECK(porta_sequence_run(vk, sequence));
     vk->sequence_destroy(sequence);
 }
 
@@ -451,7 +451,7 @@ static void test_dependent_chain(void **state)
         float *got = malloc(n * 4);
         porta_backend_buffer *result = CHAIN % 2 ? q : p;
         for (int run = 0; run < RUNS; run++) {
-            CHECK(vk->sequence_run(sequence));
+            CHECK(porta_sequence_run(vk, sequence));
             memset(got, 0, n * 4);
             CHECK(vk->buffer_download(result, 0, got, n * 4));
             for (uint32_t k = 0; k < n; k++)
@@ -490,7 +490,7 @@ static void test_barrier_policy(void **state)
         porta_backend_sequence *sequence = NULL;
         CHECK(vk->sequence_create(device, d, 4, false, &sequence));
         assert_int_equal(porta_vulkan_sequence_barriers(sequence), 0);
-        CHECK(vk->sequence_run(sequence));
+        CHECK(porta_sequence_run(vk, sequence));
         vk->sequence_destroy(sequence);
         /* add reads 0 and 1 into 2; fill then overwrites 0 (write after read, no deps given);
          * add reads 0 (just written) into 3, with its dependency listed. */
@@ -504,7 +504,7 @@ static void test_barrier_policy(void **state)
         d[2].deps[0] = 1;
         CHECK(vk->sequence_create(device, d, 3, false, &sequence));
         assert_int_equal(porta_vulkan_sequence_barriers(sequence), 2);
-        CHECK(vk->sequence_run(sequence));
+        CHECK(porta_sequence_run(vk, sequence));
         vk->sequence_destroy(sequence);
         float got[2];
         CHECK(vk->buffer_download(buf[2], 0, &got[0], 4));
@@ -546,7 +546,7 @@ static void test_profile(void **state)
         double times[3];
         assert_int_equal(vk->sequence_times(sequence, times, 3), PORTA_ERROR_INVALID_ARGUMENT);
         for (int run = 0; run < 3; run++) {
-            CHECK(vk->sequence_run(sequence));
+            CHECK(porta_sequence_run(vk, sequence));
             CHECK(vk->sequence_times(sequence, times, 3));
             for (int k = 0; k < 3; k++) assert_true(times[k] > 0 && times[k] < 10e9);
         }

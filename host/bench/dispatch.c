@@ -53,15 +53,15 @@ porta_status bench_dispatch(porta_device *device, int count, int reps, bench_dis
         porta_dispatch single = add_step(kernel, buf[i], buf[2], buf[1 - i], 0);
         s = be->sequence_create(dev, &single, 1, false, &step[i]);
     }
-    if (s == PORTA_OK) s = be->sequence_run(chain);    /* warm-up: first-enqueue compiles */
+    if (s == PORTA_OK) s = porta_sequence_run(be, chain);    /* warm-up: first-enqueue compiles */
     for (int r = 0; r < reps && s == PORTA_OK; r++) {
         s = be->buffer_upload(buf[0], 0, zeros, sizeof zeros);
         double t0 = host_now_ms();
-        for (int i = 0; i < count && s == PORTA_OK; i++) s = be->sequence_run(step[i % 2]);
+        for (int i = 0; i < count && s == PORTA_OK; i++) s = porta_sequence_run(be, step[i % 2]);
         double t1 = host_now_ms();
         if (s == PORTA_OK) s = be->buffer_upload(buf[0], 0, zeros, sizeof zeros);
         double t2 = host_now_ms();
-        if (s == PORTA_OK) s = be->sequence_run(chain);
+        if (s == PORTA_OK) s = porta_sequence_run(be, chain);
         double t3 = host_now_ms();
         if (s == PORTA_OK) s = be->buffer_download(buf[count % 2], 0, result, sizeof result);
         if (s == PORTA_OK && result[0] != (float)count)

@@ -51,6 +51,8 @@
     X(cl_int, clFlush, (cl_command_queue)) \
     X(cl_int, clFinish, (cl_command_queue)) \
     X(cl_int, clWaitForEvents, (cl_uint, const cl_event *)) \
+    X(cl_int, clGetEventInfo, (cl_event, cl_event_info, size_t, void *, size_t *)) \
+    X(cl_int, clRetainEvent, (cl_event)) \
     X(cl_int, clGetEventProfilingInfo, (cl_event, cl_profiling_info, size_t, void *, size_t *)) \
     X(cl_int, clReleaseEvent, (cl_event))
 
@@ -124,7 +126,9 @@ porta_status porta_cl_kernel_create(porta_backend_device *, const porta_kernel_s
 void porta_cl_kernel_destroy(porta_backend_kernel *);
 porta_status porta_cl_sequence_create(porta_backend_device *, const porta_dispatch *, int, bool,
                                       porta_backend_sequence **);
-porta_status porta_cl_sequence_run(porta_backend_sequence *);
+porta_status porta_cl_sequence_submit(porta_backend_sequence *);
+porta_status porta_cl_sequence_poll(porta_backend_sequence *, bool *);
+porta_status porta_cl_sequence_wait(porta_backend_sequence *);
 porta_status porta_cl_sequence_times(porta_backend_sequence *, double *, int);
 void porta_cl_sequence_destroy(porta_backend_sequence *);
 

@@ -24,10 +24,13 @@ struct porta_backend_sequence {
     recorded *dispatches;
     cl_event *events;                           /* profile: one per dispatch of the last run */
     double *times_ns;
+    cl_event done;                              /* the submitted run's last dispatch; NULL: none */
 };
 
 static void release_events(porta_backend_sequence *sequence)
 {
+    if (sequence->done) sequence->device->api.clReleaseEvent(sequence->done);
+    sequence->done = NULL;
     if (!sequence->events) return;
     for (int i = 0; i < sequence->n; i++)
         if (sequence->events[i]) {
@@ -39,6 +42,7 @@ static void release_events(porta_backend_sequence *sequence)
 void porta_cl_sequence_destroy(porta_backend_sequence *sequence)
 {
     if (!sequence) return;
+    if (sequence->done) sequence->device->api.clWaitForEvents(1, &sequence->done);
     const porta_cl_api *api = &sequence->device->api;
     release_events(sequence);
     for (int i = 0; sequence->dispatches && i < sequence->n; i++) {
@@ -181,25 +185,73 @@ porta_status porta_cl_sequence_create(porta_backend_device *device, const porta_
     return PORTA_OK;
 }
 
-porta_status porta_cl_sequence_run(porta_backend_sequence *sequence)
+static cl_command_queue queue_of(const porta_backend_sequence *sequence)
+{
+    return sequence->profile ? sequence->device->profiling_queue : sequence->device->queue;
+}
+
+porta_status porta_cl_sequence_submit(porta_backend_sequence *sequence)
 {
     porta_backend_device *device = sequence->device;
     const porta_cl_api *api = &device->api;
-    cl_command_queue queue = sequence->profile ? device->profiling_queue : device->queue;
+    cl_command_queue queue = queue_of(sequence);
     release_events(sequence);
     sequence->have_times = false;
     for (int i = 0; i < sequence->n; i++) {
         recorded *r = &sequence->dispatches[i];
+        /* The queue is in order, so the last dispatch's event completes the run. */
+        cl_event *event = sequence->profile ? &sequence->events[i]
+                          : i == sequence->n - 1 ? &sequence->done : NULL;
         cl_int err = api->clEnqueueNDRangeKernel(queue, r->kernel, 3, NULL, r->global, r->local, 0,
-                                                 NULL, sequence->profile ? &sequence->events[i] : NULL);
+                                                 NULL, event);
         if (err != CL_SUCCESS) {
             api->clFinish(queue);
+            release_events(sequence);
             return porta_cl_fail(device->context, "clEnqueueNDRangeKernel", err, NULL);
         }
     }
-    cl_int err = api->clFinish(queue);
-    if (err != CL_SUCCESS) return porta_cl_fail(device->context, "clFinish", err, NULL);
-    if (!sequence->profile) return PORTA_OK;
+    if (sequence->profile) {
+        sequence->done = sequence->events[sequence->n - 1];
+        api->clRetainEvent(sequence->done);
+    }
+    /* Without a flush a driver may hold the commands until something waits. */
+    cl_int err = api->clFlush(queue);
+    if (err != CL_SUCCESS) {
+        api->clFinish(queue);
+        release_events(sequence);
+        return porta_cl_fail(device->context, "clFlush", err, NULL);
+    }
+    return PORTA_OK;
+}
+
+porta_status porta_cl_sequence_poll(porta_backend_sequence *sequence, bool *out_done)
+{
+    *out_done = true;
+    if (!sequence->done) return PORTA_OK;
+    cl_int state = CL_COMPLETE;
+    cl_int err = sequence->device->api.clGetEventInfo(
+        sequence->done, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof state, &state, NULL);
+    if (err != CL_SUCCESS) return porta_cl_fail(sequence->device->context, "clGetEventInfo", err, NULL);
+    /* A negative state is a failed run: finished, and sequence_wait reports it. */
+    *out_done = state == CL_COMPLETE || state < 0;
+    return PORTA_OK;
+}
+
+porta_status porta_cl_sequence_wait(porta_backend_sequence *sequence)
+{
+    porta_backend_device *device = sequence->device;
+    const porta_cl_api *api = &device->api;
+    if (!sequence->done) return PORTA_OK;
+    cl_int err = api->clWaitForEvents(1, &sequence->done);
+    if (err != CL_SUCCESS) {
+        api->clFinish(queue_of(sequence));
+        release_events(sequence);
+        return porta_cl_fail(device->context, "clWaitForEvents", err, NULL);
+    }
+    if (!sequence->profile) {
+        release_events(sequence);
+        return PORTA_OK;
+    }
     for (int i = 0; i < sequence->n; i++) {
         cl_ulong start = 0, end = 0;
         err = api->clGetEventProfilingInfo(sequence->events[i], CL_PROFILING_COMMAND_START,
@@ -207,7 +259,10 @@ porta_status porta_cl_sequence_run(porta_backend_sequence *sequence)
         if (err == CL_SUCCESS)
             err = api->clGetEventProfilingInfo(sequence->events[i], CL_PROFILING_COMMAND_END,
                                                sizeof end, &end, NULL);
-        if (err != CL_SUCCESS) return porta_cl_fail(device->context, "clGetEventProfilingInfo", err, NULL);
+        if (err != CL_SUCCESS) {
+            release_events(sequence);
+            return porta_cl_fail(device->context, "clGetEventProfilingInfo", err, NULL);
+        }
         sequence->times_ns[i] = end >= start ? (double)(end - start) : 0.0;
     }
     release_events(sequence);

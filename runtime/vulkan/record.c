@@ -17,6 +17,7 @@ struct porta_backend_sequence {
     porta_backend_device *device;
     int n;
     bool profile, ran;
+    bool submitted;                     /* waiting on the fence is still to do */
     int barriers;
     VkDescriptorPool pool;
     VkCommandBuffer command;
@@ -338,19 +339,41 @@ fail:
     return status;
 }
 
-porta_status porta_vk_sequence_run(porta_backend_sequence *sequence)
+porta_status porta_vk_sequence_submit(porta_backend_sequence *sequence)
 {
     if (!sequence) return PORTA_ERROR_INVALID_ARGUMENT;
     porta_backend_device *device = sequence->device;
-    const porta_vk_functions *fn = &device->fn;
     VkSubmitInfo submit = {
         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
         .commandBufferCount = 1,
         .pCommandBuffers = &sequence->command,
     };
-    VkResult result = fn->vkQueueSubmit(device->queue, 1, &submit, sequence->fence);
+    VkResult result = device->fn.vkQueueSubmit(device->queue, 1, &submit, sequence->fence);
     if (result != VK_SUCCESS) return porta_vk_fail(device->context, "vkQueueSubmit", result);
-    result = fn->vkWaitForFences(device->device, 1, &sequence->fence, VK_TRUE, PORTA_VK_WAIT_NS);
+    sequence->submitted = true;
+    return PORTA_OK;
+}
+
+porta_status porta_vk_sequence_poll(porta_backend_sequence *sequence, bool *out_done)
+{
+    *out_done = true;
+    if (!sequence || !sequence->submitted) return PORTA_OK;
+    porta_backend_device *device = sequence->device;
+    VkResult result = device->fn.vkGetFenceStatus(device->device, sequence->fence);
+    /* VK_ERROR_DEVICE_LOST: finished, badly; sequence_wait reports it. */
+    *out_done = result != VK_NOT_READY;
+    return PORTA_OK;
+}
+
+porta_status porta_vk_sequence_wait(porta_backend_sequence *sequence)
+{
+    if (!sequence) return PORTA_ERROR_INVALID_ARGUMENT;
+    if (!sequence->submitted) return PORTA_OK;
+    porta_backend_device *device = sequence->device;
+    const porta_vk_functions *fn = &device->fn;
+    sequence->submitted = false;
+    VkResult result = fn->vkWaitForFences(device->device, 1, &sequence->fence, VK_TRUE,
+                                          PORTA_VK_WAIT_NS);
     if (result != VK_SUCCESS) return porta_vk_fail(device->context, "vkWaitForFences", result);
     result = fn->vkResetFences(device->device, 1, &sequence->fence);
     if (result != VK_SUCCESS) return porta_vk_fail(device->context, "vkResetFences", result);
@@ -394,6 +417,7 @@ porta_status porta_vk_sequence_times(porta_backend_sequence *sequence, double *o
 void porta_vk_sequence_destroy(porta_backend_sequence *sequence)
 {
     if (!sequence) return;
+    porta_vk_sequence_wait(sequence);   /* a pending command buffer may not be freed */
     porta_backend_device *device = sequence->device;
     const porta_vk_functions *fn = &device->fn;
     if (sequence->queries) fn->vkDestroyQueryPool(device->device, sequence->queries, NULL);

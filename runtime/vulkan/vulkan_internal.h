@@ -52,7 +52,7 @@
     X(vkFreeCommandBuffers) X(vkBeginCommandBuffer) X(vkEndCommandBuffer) \
     X(vkCmdBindPipeline) X(vkCmdBindDescriptorSets) X(vkCmdPushConstants) X(vkCmdDispatch) \
     X(vkCmdPipelineBarrier) X(vkCmdCopyBuffer) X(vkCmdWriteTimestamp) X(vkCmdResetQueryPool) \
-    X(vkCreateFence) X(vkDestroyFence) X(vkWaitForFences) X(vkResetFences) \
+    X(vkCreateFence) X(vkDestroyFence) X(vkWaitForFences) X(vkResetFences) X(vkGetFenceStatus) \
     X(vkCreateQueryPool) X(vkDestroyQueryPool) X(vkGetQueryPoolResults)
 
 #define PORTA_VK_DECLARE_(name) PFN_##name name;
@@ -205,7 +205,9 @@ void porta_vk_kernel_destroy(porta_backend_kernel *kernel);
 porta_status porta_vk_sequence_create(porta_backend_device *device, const porta_dispatch *dispatches,
                                       int n_dispatches, bool profile,
                                       porta_backend_sequence **out_sequence);
-porta_status porta_vk_sequence_run(porta_backend_sequence *sequence);
+porta_status porta_vk_sequence_submit(porta_backend_sequence *sequence);
+porta_status porta_vk_sequence_poll(porta_backend_sequence *sequence, bool *out_done);
+porta_status porta_vk_sequence_wait(porta_backend_sequence *sequence);
 porta_status porta_vk_sequence_times(porta_backend_sequence *sequence, double *out_ns, int n);
 void porta_vk_sequence_destroy(porta_backend_sequence *sequence);
 
