@@ -1,11 +1,13 @@
-/* `porta compare GRAPH... [--device D ...] [--repeat N] [--json FILE]`: runs every graph on
- * every device found (or those named), each checked against the CPU reference, and prints one
- * table of devices x graphs with the median time and the largest error: the vendor comparison.
- * Exits 1 when any run fails or any output is outside its tolerance. */
+/* `porta compare GRAPH... [--device D ...] [--repeat N] [--profile] [--json FILE]`: runs every
+ * graph on every device found (or those named), each checked against the CPU reference, and
+ * prints tables of devices x graphs: the median time with its spread, GFLOP/s, the largest error
+ * and, with --profile, where each graph's time goes by op: the vendor comparison. Exits 1 when
+ * any run fails or any output is outside its tolerance. */
 #include "host/commands.h"
 #include "host/devices.h"
 #include "host/json_file.h"
 #include "host/run_device.h"
+#include "host/stamp.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -20,16 +22,31 @@ typedef struct cell {
     run_device_result result;
 } cell;
 
+/* What a graph costs, from the op table's counts (porta check prints the same). */
+typedef struct graph_cost {
+    char name[128];
+    double flops, bytes;
+} graph_cost;
+
+static double per_second(double amount, double ms)
+{
+    return ms > 0 ? amount / (ms * 1e-3) : 0;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out, "usage: porta compare GRAPH... [--device D ...] [--repeat N] [--seed N] "
-                 "[--json FILE]\n"
+                 "[--profile] [--json FILE]\n"
                  "\n"
                  "Runs each graph on each device (every device found, or each --device given),\n"
                  "checks its outputs against the CPU reference as `porta run --check` does, and\n"
                  "prints a table of median run time and largest error. Inputs and weights come\n"
                  "from the seed (default 0). --repeat: timed runs after the first (default 5).\n"
-                 "--json writes every measurement to FILE.\n");
+                 "GFLOP/s and GB/s are the graph's counted FLOPs and bytes at the median time.\n"
+                 "--profile adds each graph's device time by op kind (device timestamps; a\n"
+                 "device without them, such as rusticl, shows \"-\").\n"
+                 "--json writes every measurement, the host, porta's version and each device's\n"
+                 "key to FILE (docs/cli.md).\n");
 }
 
 static int parse_count(const char *option, const char *text, long max, long *out)
@@ -44,50 +61,91 @@ static int parse_count(const char *option, const char *text, long max, long *out
     return 0;
 }
 
-static void write_json(const char *path, char graphs[][128], int n_graphs,
-                       const porta_device_desc *devices, int n_devices, cell *cells)
+static cJSON *ops_json(const run_device_result *r)
+{
+    cJSON *ops = cJSON_CreateArray();
+    for (int k = 0; k < r->n_ops; k++) {
+        cJSON *op = cJSON_CreateObject();
+        cJSON_AddStringToObject(op, "op", r->ops[k].op);
+        cJSON_AddNumberToObject(op, "steps", r->ops[k].steps);
+        cJSON_AddNumberToObject(op, "ms", r->ops[k].ms);
+        cJSON_AddNumberToObject(op, "share", r->profile_ms > 0 ? r->ops[k].ms / r->profile_ms : 0);
+        cJSON_AddItemToArray(ops, op);
+    }
+    return ops;
+}
+
+static int write_json(const char *path, int argc, char **argv, long seed, long repeat,
+                      const graph_cost *graphs, int n_graphs, const porta_device_desc *devices,
+                      int n_devices, const cell *cells)
 {
     cJSON *root = cJSON_CreateObject();
+    host_stamp(root, "compare", argc, argv);
+    cJSON_AddNumberToObject(root, "seed", (double)seed);
+    cJSON_AddNumberToObject(root, "repeat", (double)repeat);
+    cJSON *listed = cJSON_AddArrayToObject(root, "devices");
+    for (int d = 0; d < n_devices; d++) cJSON_AddItemToArray(listed, host_device_json(&devices[d]));
     cJSON *runs = cJSON_AddArrayToObject(root, "runs");
     for (int g = 0; g < n_graphs; g++)
         for (int d = 0; d < n_devices; d++) {
             const cell *c = &cells[g * n_devices + d];
+            const run_device_result *r = &c->result;
+            char key[600];
+            host_device_key(&devices[d], key, sizeof key);
             cJSON *run = cJSON_CreateObject();
-            cJSON_AddStringToObject(run, "graph", graphs[g]);
+            cJSON_AddStringToObject(run, "graph", graphs[g].name);
             cJSON_AddStringToObject(run, "device", devices[d].id);
+            cJSON_AddStringToObject(run, "device_key", key);
             cJSON_AddStringToObject(run, "device_name", devices[d].name);
             cJSON_AddStringToObject(run, "status", c->rc == 0 ? "ok" : c->rc == 2 ? "outside"
                                                                                   : "failed");
-            if (c->rc != 1) {
-                cJSON_AddNumberToObject(run, "compile_ms", c->result.compile_ms);
-                cJSON_AddNumberToObject(run, "first_ms", c->result.first_ms);
-                cJSON_AddNumberToObject(run, "median_ms", c->result.median_ms);
-                cJSON_AddNumberToObject(run, "max_abs_error", c->result.max_abs);
-                cJSON_AddNumberToObject(run, "max_rel_error", c->result.max_rel);
-                cJSON_AddNumberToObject(run, "arena_bytes", (double)c->result.arena_peak);
-                cJSON_AddNumberToObject(run, "intermediates_bytes",
-                                        (double)c->result.intermediates);
+            cJSON_AddNumberToObject(run, "flops", graphs[g].flops);
+            cJSON_AddNumberToObject(run, "bytes", graphs[g].bytes);
+            if (c->rc == 1) {
+                cJSON_AddStringToObject(run, "error", r->error[0] ? r->error : "failed");
+            } else {
+                cJSON_AddNumberToObject(run, "compile_ms", r->compile_ms);
+                cJSON_AddNumberToObject(run, "first_ms", r->first_ms);
+                cJSON_AddNumberToObject(run, "min_ms", r->min_ms);
+                cJSON_AddNumberToObject(run, "median_ms", r->median_ms);
+                cJSON_AddNumberToObject(run, "max_ms", r->max_ms);
+                cJSON_AddNumberToObject(run, "gflops", per_second(graphs[g].flops, r->median_ms) * 1e-9);
+                cJSON_AddNumberToObject(run, "gbytes_per_s",
+                                        per_second(graphs[g].bytes, r->median_ms) * 1e-9);
+                cJSON_AddNumberToObject(run, "max_abs_error", r->max_abs);
+                cJSON_AddNumberToObject(run, "max_rel_error", r->max_rel);
+                cJSON_AddNumberToObject(run, "arena_bytes", (double)r->arena_peak);
+                cJSON_AddNumberToObject(run, "intermediates_bytes", (double)r->intermediates);
+                if (r->n_ops) {
+                    cJSON_AddNumberToObject(run, "profile_ms", r->profile_ms);
+                    cJSON_AddItemToObject(run, "profile", ops_json(r));
+                }
             }
             cJSON_AddItemToArray(runs, run);
         }
-    host_write_json("porta compare", path, root);
+    int rc = host_write_json("porta compare", path, root);
     cJSON_Delete(root);
+    return rc;
 }
 
-static void print_table(char graphs[][128], int n_graphs, const porta_device_desc *devices,
-                        int n_devices, const cell *cells)
+static void table_head(const char *title, const porta_device_desc *devices, int n_devices)
 {
-    printf("\n");
-    for (int d = 0; d < n_devices; d++)
-        printf("%-10s %s, %s\n", devices[d].id, devices[d].name, devices[d].driver_version);
-    printf("\nmedian run time (ms) and largest error against the reference:\n\n");
-    printf("| %-18s |", "graph");
+    printf("\n%s:\n\n| %-18s |", title, "graph");
     for (int d = 0; d < n_devices; d++) printf(" %-24s |", devices[d].id);
     printf("\n| %-18s |", "---");
     for (int d = 0; d < n_devices; d++) printf(" %-24s |", "---");
     printf("\n");
+}
+
+static void print_tables(const graph_cost *graphs, int n_graphs, const porta_device_desc *devices,
+                         int n_devices, const cell *cells)
+{
+    printf("\n");
+    for (int d = 0; d < n_devices; d++)
+        printf("%-10s %s, %s\n", devices[d].id, devices[d].name, devices[d].driver_version);
+    table_head("median run time (ms) and largest error against the reference", devices, n_devices);
     for (int g = 0; g < n_graphs; g++) {
-        printf("| %-18s |", graphs[g]);
+        printf("| %-18s |", graphs[g].name);
         for (int d = 0; d < n_devices; d++) {
             const cell *c = &cells[g * n_devices + d];
             char text[64];
@@ -100,16 +158,66 @@ static void print_table(char graphs[][128], int n_graphs, const porta_device_des
         }
         printf("\n");
     }
+    table_head("min - max of the timed runs (ms), and GFLOP/s at the median", devices, n_devices);
+    for (int g = 0; g < n_graphs; g++) {
+        printf("| %-18s |", graphs[g].name);
+        for (int d = 0; d < n_devices; d++) {
+            const cell *c = &cells[g * n_devices + d];
+            char text[64] = "-";
+            if (c->rc != 1)
+                snprintf(text, sizeof text, "%.3f - %.3f  %.2f", c->result.min_ms,
+                         c->result.max_ms, per_second(graphs[g].flops, c->result.median_ms) * 1e-9);
+            printf(" %-24s |", text);
+        }
+        printf("\n");
+    }
+    /* With --profile: each graph's device time by op kind, as a share of the profiled total. */
+    for (int g = 0; g < n_graphs; g++) {
+        const cell *row = &cells[g * n_devices];
+        bool any = false;
+        for (int d = 0; d < n_devices; d++) any |= row[d].rc != 1 && row[d].result.n_ops > 0;
+        if (!any) continue;
+        printf("\n%.127s: device time by op (ms, share of the run):\n\n| %-18s |", graphs[g].name,
+               "op");
+        for (int d = 0; d < n_devices; d++) printf(" %-24s |", devices[d].id);
+        printf("\n| %-18s |", "---");
+        for (int d = 0; d < n_devices; d++) printf(" %-24s |", "---");
+        printf("\n");
+        /* the ops in order of first appearance on any device */
+        char seen[RUN_DEVICE_MAX_OPS * 4][64];
+        int n_seen = 0;
+        for (int d = 0; d < n_devices; d++)
+            for (int k = 0; k < row[d].result.n_ops; k++) {
+                int s = 0;
+                while (s < n_seen && strcmp(seen[s], row[d].result.ops[k].op)) s++;
+                if (s == n_seen && n_seen < (int)(sizeof seen / sizeof seen[0]))
+                    snprintf(seen[n_seen++], sizeof seen[0], "%s", row[d].result.ops[k].op);
+            }
+        for (int s = 0; s < n_seen; s++) {
+            printf("| %-18s |", seen[s]);
+            for (int d = 0; d < n_devices; d++) {
+                const run_device_result *r = &row[d].result;
+                char text[64] = "-";
+                for (int k = 0; k < r->n_ops; k++)
+                    if (!strcmp(r->ops[k].op, seen[s]))
+                        snprintf(text, sizeof text, "%9.3f %5.1f%%", r->ops[k].ms,
+                                 r->profile_ms > 0 ? 100 * r->ops[k].ms / r->profile_ms : 0);
+                printf(" %-24s |", text);
+            }
+            printf("\n");
+        }
+    }
 }
 
 /* Runs one graph file on every device; fills one row of cells. */
 static void compare_graph(porta_context *context, const char *path, const porta_device_desc *devices,
                           int n_devices, const run_device_options *base, uint64_t seed,
-                          char *name, size_t name_size, cell *row)
+                          graph_cost *cost, cell *row)
 {
     for (int d = 0; d < n_devices; d++) row[d].rc = 1;
     const char *slash = strrchr(path, '/');
-    snprintf(name, name_size, "%s", slash ? slash + 1 : path);
+    char *name = cost->name;
+    snprintf(name, sizeof cost->name, "%s", slash ? slash + 1 : path);
     char *dot = strrchr(name, '.');
     if (dot) *dot = '\0';
     porta_graph *graph = NULL;
@@ -124,6 +232,8 @@ static void compare_graph(porta_context *context, const char *path, const porta_
         porta_tensor_info info;
         porta_graph_tensor_info(graph, id, &info);
         if (info.kind != PORTA_TENSOR_NODE) porta_reference_fill(graph, id, seed, values->data[id]);
+        cost->flops += (double)info.flops;
+        cost->bytes += (double)info.bytes;
     }
     if (porta_reference_run(graph, values)) {
         fprintf(stderr, "porta compare: %s\n", porta_last_error(context));
@@ -132,12 +242,18 @@ static void compare_graph(porta_context *context, const char *path, const porta_
     for (int d = 0; d < n_devices; d++) {
         run_device_options options = *base;
         options.device = devices[d].id;
+        options.profile = base->profile && devices[d].timestamps;   /* "-" where it cannot */
         row[d].rc = run_on_device(context, graph, &options, values, outputs, false,
                                   &row[d].result);
         if (row[d].rc == 1) fprintf(stderr, "porta compare: %s on %s failed\n", name, devices[d].id);
         fflush(stdout);
     }
 done:
+    /* a failure before any device ran is every device's */
+    for (int d = 0; d < n_devices; d++)
+        if (row[d].rc == 1 && !row[d].result.error[0])
+            snprintf(row[d].result.error, sizeof row[d].result.error, "%s",
+                     porta_last_error(context));
     porta_reference_values_destroy(outputs);
     porta_reference_values_destroy(values);
     porta_graph_destroy(graph);
@@ -148,6 +264,7 @@ int porta_cmd_compare(int argc, char **argv)
     const char *paths[MAX_GRAPHS], *selectors[MAX_DEVICES], *json = NULL;
     int n_paths = 0, n_selectors = 0;
     long repeat = 5, seed = 0;
+    bool profile = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -160,7 +277,9 @@ int porta_cmd_compare(int argc, char **argv)
             fprintf(stderr, "porta compare: %s needs a value\n", a);
             return 2;
         }
-        if (!strcmp(a, "--device")) {
+        if (!strcmp(a, "--profile")) {
+            profile = true;
+        } else if (!strcmp(a, "--device")) {
             if (n_selectors == MAX_DEVICES) {
                 fprintf(stderr, "porta compare: more than %d --device options\n", MAX_DEVICES);
                 return 2;
@@ -200,19 +319,22 @@ int porta_cmd_compare(int argc, char **argv)
         porta_context_destroy(context);
         return 1;
     }
-    static char names[MAX_GRAPHS][128];
+    static graph_cost costs[MAX_GRAPHS];
+    memset(costs, 0, sizeof costs);
     cell *cells = calloc((size_t)n_paths * (size_t)n_devices, sizeof *cells);
     if (!cells) {
         porta_context_destroy(context);
         return 1;
     }
-    run_device_options base = {NULL, true, false, (int)repeat};
+    run_device_options base = {NULL, true, profile, (int)repeat};
     for (int g = 0; g < n_paths; g++)
-        compare_graph(context, paths[g], devices, n_devices, &base, (uint64_t)seed, names[g],
-                      sizeof names[g], &cells[g * n_devices]);
-    print_table(names, n_paths, devices, n_devices, cells);
-    if (json) write_json(json, names, n_paths, devices, n_devices, cells);
-    int rc = 0;
+        compare_graph(context, paths[g], devices, n_devices, &base, (uint64_t)seed, &costs[g],
+                      &cells[g * n_devices]);
+    print_tables(costs, n_paths, devices, n_devices, cells);
+    int written = json ? write_json(json, argc, argv, seed, repeat, costs, n_paths, devices,
+                                    n_devices, cells)
+                       : 0;
+    int rc = written;
     for (int i = 0; i < n_paths * n_devices; i++)
         if (cells[i].rc) rc = 1;
     free(cells);

@@ -1,6 +1,7 @@
 /* `porta devices [--json]`: every device of every API, and a line for each absent API. */
 #include "host/commands.h"
 #include "host/devices.h"
+#include "host/stamp.h"
 #include "porta.h"
 
 #include <cjson/cJSON.h>
@@ -58,9 +59,11 @@ static void print_text(const porta_device_desc *descs, int count, const char *ab
     }
 }
 
-static char *to_json(const porta_device_desc *descs, int count, const char *absent)
+static char *to_json(const porta_device_desc *descs, int count, const char *absent, int argc,
+                     char **argv)
 {
     cJSON *root = cJSON_CreateObject();
+    host_stamp(root, "devices", argc, argv);
     cJSON *devices = cJSON_AddArrayToObject(root, "devices");
     for (int i = 0; i < count; i++) {
         const porta_device_desc *d = &descs[i];
@@ -115,7 +118,7 @@ int porta_cmd_devices(int argc, char **argv)
     if (count > MAX_LISTED) count = MAX_LISTED;
     int rc = 0;
     if (json) {
-        char *text = to_json(descs, count, porta_device_absent(context));
+        char *text = to_json(descs, count, porta_device_absent(context), argc, argv);
         if (text) {
             printf("%s\n", text);
             cJSON_free(text);

@@ -1,4 +1,5 @@
 #include "host/devices.h"
+#include "host/stamp.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -49,6 +50,9 @@ cJSON *host_device_json(const porta_device_desc *d)
 {
     cJSON *entry = cJSON_CreateObject();
     cJSON_AddStringToObject(entry, "id", d->id);
+    char key[600];
+    host_device_key(d, key, sizeof key);
+    cJSON_AddStringToObject(entry, "key", key);
     cJSON_AddStringToObject(entry, "backend", d->backend);
     cJSON_AddNumberToObject(entry, "index", d->index);
     cJSON_AddStringToObject(entry, "vendor", d->vendor);

@@ -61,19 +61,36 @@ porta_status run_device_profile(porta_program *program, porta_step_time **out_ti
     return PORTA_OK;
 }
 
-static int print_profile(porta_context *context, porta_program *program)
+/* Sums the last run's step times per op kind into `result`; with `print`, prints every step. */
+static int take_profile(porta_context *context, porta_program *program, bool print,
+                        run_device_result *result)
 {
     porta_step_time *times;
     int count;
     if (run_device_profile(program, &times, &count)) return fail(context, "--profile: ");
     double total = 0;
     for (int i = 0; i < count; i++) total += times[i].ns;
-    printf("profile (device timestamps, last run):\n");
-    printf("  %4s  %-20s %-18s %-24s %10s %6s\n", "step", "kernel", "op", "result", "us", "%");
-    for (int i = 0; i < count; i++)
-        printf("  %4d  %-20s %-18s %-24s %10.1f %5.1f%%\n", i, times[i].kernel, times[i].op,
-               times[i].tensor, times[i].ns * 1e-3, total > 0 ? 100.0 * times[i].ns / total : 0);
-    printf("  %4s  %-20s %-18s %-24s %10.1f\n", "", "total", "", "", total * 1e-3);
+    result->n_ops = 0;
+    result->profile_ms = total * 1e-6;
+    for (int i = 0; i < count; i++) {
+        int k = 0;
+        while (k < result->n_ops && strcmp(result->ops[k].op, times[i].op)) k++;
+        if (k == result->n_ops) {
+            if (k == RUN_DEVICE_MAX_OPS) k--;   /* past the table: the last row takes the rest */
+            else snprintf(result->ops[result->n_ops++].op, sizeof result->ops[0].op, "%s",
+                          times[i].op);
+        }
+        result->ops[k].steps++;
+        result->ops[k].ms += times[i].ns * 1e-6;
+    }
+    if (print) {
+        printf("profile (device timestamps, last run):\n");
+        printf("  %4s  %-20s %-18s %-24s %10s %6s\n", "step", "kernel", "op", "result", "us", "%");
+        for (int i = 0; i < count; i++)
+            printf("  %4d  %-20s %-18s %-24s %10.1f %5.1f%%\n", i, times[i].kernel, times[i].op,
+                   times[i].tensor, times[i].ns * 1e-3, total > 0 ? 100.0 * times[i].ns / total : 0);
+        printf("  %4s  %-20s %-18s %-24s %10.1f\n", "", "total", "", "", total * 1e-3);
+    }
     free(times);
     return 0;
 }
@@ -128,6 +145,8 @@ int run_on_device(porta_context *context, porta_graph *graph, const run_device_o
     if (porta_device_open(context, options->device, &device)) {
         fprintf(stderr, "porta: --device '%s': %s\n", options->device,
                 porta_last_error(context));
+        snprintf(result->error, sizeof result->error, "--device '%s': %s", options->device,
+                 porta_last_error(context));
         const char *absent = porta_device_absent(context);
         if (absent && *absent) fprintf(stderr, "%s", absent);
         return 1;
@@ -169,8 +188,13 @@ int run_on_device(porta_context *context, porta_graph *graph, const run_device_o
         porta_program_memory(program, &result->arena_peak, &result->intermediates);
         result->compile_ms = compiled - start;
         result->first_ms = first_done - first;
-        result->median_ms = result->first_ms;
-        if (repeat) result->median_ms = host_stats_of(times, repeat).median;
+        result->median_ms = result->min_ms = result->max_ms = result->first_ms;
+        if (repeat) {
+            host_stats stats = host_stats_of(times, repeat);
+            result->median_ms = stats.median;
+            result->min_ms = stats.min;
+            result->max_ms = stats.max;
+        }
     }
     if (!rc && print) {
         printf("device %s (%s): compile %.1f ms, first run %.3f ms", desc->id, desc->name,
@@ -179,7 +203,8 @@ int run_on_device(porta_context *context, porta_graph *graph, const run_device_o
         printf(", arena %.1f KiB of %.1f KiB intermediates\n",
                (double)result->arena_peak / 1024, (double)result->intermediates / 1024);
     }
-    if (!rc && options->profile) rc = print_profile(context, program);
+    if (!rc && options->profile) rc = take_profile(context, program, print, result);
+    if (rc == 1) snprintf(result->error, sizeof result->error, "%s", porta_last_error(context));
     if (!rc && options->check) rc = check_outputs(graph, inputs, outputs, print, result);
     free(times);
     free(host);

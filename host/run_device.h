@@ -25,12 +25,27 @@ typedef struct run_device_options {
     int repeat;             /* timed runs after the first */
 } run_device_options;
 
+#define RUN_DEVICE_MAX_OPS 32
+
+/* The device time of one op kind in a profiled run. */
+typedef struct run_device_op_time {
+    char op[64];
+    int steps;
+    double ms;
+} run_device_op_time;
+
 /* What one run measured and found. */
 typedef struct run_device_result {
     char device_id[32];
     char device_name[256];
+    char error[1024];           /* why it failed, when it did (the library's message) */
     double compile_ms, first_ms;
     double median_ms;           /* of the repeats; the first run's time when there are none */
+    double min_ms, max_ms;      /* of the same runs */
+    /* with profile: the last run's device time per op kind, in order of first appearance */
+    int n_ops;
+    run_device_op_time ops[RUN_DEVICE_MAX_OPS];
+    double profile_ms;          /* their sum */
     uint64_t arena_peak, intermediates;
     bool checked, within;       /* with check: every output within tolerance */
     double max_abs, max_rel;    /* the largest over all outputs */
@@ -38,7 +53,7 @@ typedef struct run_device_result {
 
 /* `inputs` holds every input and weight (and, with check, the reference's results); the device's
  * outputs land in `outputs`. With `print`, prints one line for the device and the run, the
- * profile and the check; failures are always printed to stderr. Returns 0, 1 when something
+ * profile and the check; failures are always printed to stderr and kept in result->error. Returns 0, 1 when something
  * failed, 2 when the check failed. */
 int run_on_device(porta_context *context, porta_graph *graph, const run_device_options *options,
                   const porta_reference_values *inputs, porta_reference_values *outputs,

@@ -42,7 +42,13 @@ expect(run.returncode == 0, f'bench exit status {run.returncode}: {run.stderr}')
 data = json.load(open(report))
 devices = [d['id'] for d in data['devices']]
 expect(len(devices) >= 1, 'no device in the report')
-expect(data['command'][:2] == ['porta', 'bench'] and data['repeat'] == 3, 'report header')
+expect(data['command_line'][:2] == ['porta', 'bench'] and data['repeat'] == 3, 'report header')
+expect(data['schema'] == 'porta-results' and data['schema_version'] == 1 and data['kind'] == 'bench',
+       'schema')
+expect(data['porta']['version'].count('.') == 2 and data['porta']['commit'], 'porta block')
+expect(data['host']['cores'] >= 1 and data['host']['kernel'] and data['host']['hostname'],
+       'host block')
+expect(all(' / ' in d['key'] for d in data['devices']), 'device keys')
 
 known = {  # flops and bytes of each case, counted by hand from docs/ops.md
     'matmul 512x512x512': (2 * 512 ** 3, 4 * 3 * 512 * 512, 16 * 512, 512 * 512),

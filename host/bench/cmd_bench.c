@@ -5,6 +5,7 @@
 #include "host/commands.h"
 #include "host/devices.h"
 #include "host/json_file.h"
+#include "host/stamp.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -271,10 +272,7 @@ static cJSON *report_header(int argc, char **argv, const bench_args *a,
                             const porta_device_desc *descs, int n_devices)
 {
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddNumberToObject(root, "schema", 1);
-    cJSON *command = cJSON_AddArrayToObject(root, "command");
-    cJSON_AddItemToArray(command, cJSON_CreateString("porta"));
-    for (int i = 0; i < argc; i++) cJSON_AddItemToArray(command, cJSON_CreateString(argv[i]));
+    host_stamp(root, "bench", argc, argv);
     cJSON_AddNumberToObject(root, "seed", (double)a->options.seed);
     cJSON_AddNumberToObject(root, "repeat", a->options.repeat);
     cJSON_AddNumberToObject(root, "budget_s", a->options.budget_ms * 1e-3);
