@@ -37,6 +37,8 @@ extern const porta_kernel_source porta_kernel_fill;
 extern const porta_kernel_source porta_kernel_copy;
 extern const porta_kernel_source porta_kernel_add;
 extern const porta_kernel_source porta_kernel_softmax_rows;
+extern const porta_kernel_source porta_kernel_peak_fma;
+extern const porta_kernel_source porta_kernel_peak_copy;
 
 /* Lowering helpers (graphs/lower/lower.c). */
 extern const porta_kernel_source porta_kernel_round_f16;

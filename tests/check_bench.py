@@ -27,7 +27,7 @@ expect(bad.returncode == 2 and '--repeat' in bad.stderr, f'--repeat 0: {bad}')
 listed = subprocess.run([porta, 'bench', '--list'], capture_output=True, text=True, check=True)
 lines = listed.stdout.splitlines()
 suites = {line.split()[0] for line in lines}
-expect(suites == {'matmul', 'attention', 'softmax', 'layernorm', 'examples', 'dispatch'},
+expect(suites == {'matmul', 'attention', 'softmax', 'layernorm', 'examples', 'dispatch', 'peak'},
        f'suites listed: {suites}')
 # 2 head dims x 4 key counts x 3 query-row counts x (plain, causal), less the causal cases with
 # more query rows than keys (512 rows over 128 keys, for both head dims).
@@ -80,6 +80,37 @@ for r in data['results']:
 for device in devices:
     for case in ['matmul 512x512x512', 'softmax 12x512x512', 'dispatch']:
         expect((case, device) in seen, f'{case} missing on {device}')
+
+# The peak suite: every device gets its three figures, each the median of its repetitions, and
+# a device's FMA peak is not below what the 512-cube matmul reached on it in the run above.
+peak_report = os.path.join(workdir, 'peak.json')
+run = subprocess.run([porta, 'bench', 'peak', '--repeat', '2', '--json', peak_report],
+                     capture_output=True, text=True)
+expect(run.returncode == 0, f'bench peak exit status {run.returncode}: {run.stdout}{run.stderr}')
+matmul = {r['device']: r['gflops_per_s'] for r in data['results']
+          if r['case'] == 'matmul 512x512x512' and r['status'] == 'ok'}
+peak = json.load(open(peak_report))
+units = {'fma_f32': 'gflops_per_s', 'bandwidth': 'gbytes_per_s', 'latency': 'latency_us'}
+found = set()
+for r in peak['results']:
+    where = f"peak {r['case']} on {r['device']}"
+    expect(r['suite'] == 'peak' and r['status'] == 'ok', f"{where}: {r.get('message')}")
+    unit = units.get(r['case'])
+    expect(unit is not None, f'{where}: unknown case')
+    if r['status'] != 'ok' or unit is None:
+        continue
+    found.add((r['case'], r['device']))
+    v = r['values']
+    expect(r['repetitions'] == 2 and 0 < v['min'] <= v['median'] <= v['max']
+           and r[unit] == v['median'], f'{where}: {r}')
+    if r['case'] == 'fma_f32' and r['device'] in matmul:
+        # the matmul was timed the same way (device time where there is one); a loaded machine
+        # can slow either run, so only an FMA peak far below the matmul means a broken kernel
+        expect(r[unit] >= 0.5 * matmul[r['device']],
+               f"{where}: {r[unit]:.1f} GFLOP/s, the matmul reached {matmul[r['device']]:.1f}")
+for device in devices:
+    for case in units:
+        expect((case, device) in found, f'peak {case} missing on {device}')
 
 for failure in failures:
     print(failure)

@@ -88,4 +88,15 @@ typedef struct bench_dispatch_result {
 
 porta_status bench_dispatch(porta_device *device, int count, int reps, bench_dispatch_result *out);
 
+/* `porta bench peak` on one device (peak.c): f32 FMA GFLOP/s, copy bandwidth in GB/s (bytes read
+ * plus written) and the microseconds of one tiny dispatch submitted and waited for, one value per
+ * repetition (reps <= 32). f16 arithmetic is not measured: the kernel dialect has no f16 type. */
+typedef struct bench_peak_result {
+    bool timed_by_device;   /* device timestamps, else wall clock */
+    int fma_reps, copy_reps, latency_reps;
+    double fma_f32_gflops[32], copy_gbytes[32], latency_us[32];
+} bench_peak_result;
+
+porta_status bench_peak(porta_device *device, int reps, bench_peak_result *out);
+
 #endif

@@ -16,7 +16,7 @@
 #define PROGRESS_AFTER_MS 3000.0
 
 static const char *const all_suites[] = {"matmul", "attention", "softmax", "layernorm",
-                                         "examples", "dispatch"};
+                                         "examples", "dispatch", "peak"};
 #define N_SUITES (int)(sizeof all_suites / sizeof all_suites[0])
 
 typedef struct bench_args {
@@ -37,7 +37,8 @@ static int usage(FILE *out)
             "                   [--filter TEXT] [--seed N] [--json FILE] [--examples DIR]\n"
             "                   [--count N] [--list]\n"
             "\n"
-            "Suites: matmul, attention, softmax, layernorm, examples, dispatch (default: all).\n"
+            "Suites: matmul, attention, softmax, layernorm, examples, dispatch, peak (default:\n"
+            "all).\n"
             "Each case runs on every device found, or on each --device given (\"all\": every\n"
             "device): compiled, run once, then timed up to N times (default 5), stopping once\n"
             "its timed runs pass S seconds (default 3). Prints the device time (the sum of the\n"
@@ -46,8 +47,9 @@ static int usage(FILE *out)
             "or heads of the largest cases). --filter keeps the cases whose name holds TEXT or\n"
             "one of its comma-separated pieces; --list prints the cases and runs nothing.\n"
             "dispatch: microseconds per dispatch of a chain of --count (default 1000) tiny\n"
-            "dependent dispatches. Exits 1 when a case fails or an output is outside its\n"
-            "tolerance.\n");
+            "dependent dispatches. peak: the device's f32 FMA GFLOP/s, copy bandwidth (GB/s\n"
+            "read plus written) and the latency of one tiny dispatch, from purpose-made\n"
+            "kernels. Exits 1 when a case fails or an output is outside its tolerance.\n");
     return out == stdout ? 0 : 2;
 }
 
@@ -186,6 +188,7 @@ static void print_header(const char *suite)
                "speedup");
         return;
     }
+    if (!strcmp(suite, "peak")) return;     /* each line says what it measured */
     printf("%-28s %-10s %4s %10s %10s %10s %10s %9s %8s %9s\n", "case", "device", "runs",
            "median ms", "min", "max", "wall ms", "GFLOP/s", "GB/s", "max err");
 }
@@ -282,13 +285,64 @@ static cJSON *report_header(int argc, char **argv, const bench_args *a,
     return root;
 }
 
-/* Every case of the suites, filtered; dispatch has none (it is counted apart). */
+static void add_peak(cJSON *results, const char *device, const char *name, const char *unit,
+                     const double *values, int n, bool timed_by_device)
+{
+    host_stats stats = host_stats_of(values, n);
+    cJSON *entry = cJSON_CreateObject();
+    cJSON_AddStringToObject(entry, "suite", "peak");
+    cJSON_AddStringToObject(entry, "case", name);
+    cJSON_AddStringToObject(entry, "device", device);
+    cJSON_AddStringToObject(entry, "status", "ok");
+    cJSON_AddNumberToObject(entry, "repetitions", n);
+    cJSON_AddStringToObject(entry, "timed_by", timed_by_device ? "device" : "wall");
+    /* the median is the figure; min and max give the spread */
+    cJSON_AddNumberToObject(entry, unit, stats.median);
+    cJSON_AddItemToObject(entry, "values", stats_json(&stats));
+    cJSON_AddItemToArray(results, entry);
+}
+
+static int run_peak(porta_context *context, porta_device **devices, const porta_device_desc *descs,
+                    int n_devices, const bench_args *a, cJSON *results)
+{
+    int rc = 0;
+    for (int d = 0; d < n_devices; d++) {
+        bench_peak_result r;
+        if (bench_peak(devices[d], a->options.repeat, &r)) {
+            printf("%-28s %-10s FAILED: %s\n", "peak", descs[d].id, porta_last_error(context));
+            cJSON *entry = cJSON_CreateObject();
+            cJSON_AddStringToObject(entry, "suite", "peak");
+            cJSON_AddStringToObject(entry, "case", "peak");
+            cJSON_AddStringToObject(entry, "device", descs[d].id);
+            cJSON_AddStringToObject(entry, "status", "failed");
+            cJSON_AddStringToObject(entry, "message", porta_last_error(context));
+            cJSON_AddItemToArray(results, entry);
+            rc = 1;
+            continue;
+        }
+        host_stats fma = host_stats_of(r.fma_f32_gflops, r.fma_reps);
+        host_stats copy = host_stats_of(r.copy_gbytes, r.copy_reps);
+        host_stats latency = host_stats_of(r.latency_us, r.latency_reps);
+        printf("%-28s %-10s %9.1f GFLOP/s f32 FMA  %8.1f GB/s copy  %8.1f us a dispatch "
+               "(%s time)\n", "peak", descs[d].id, fma.median, copy.median, latency.median,
+               r.timed_by_device ? "device" : "wall");
+        add_peak(results, descs[d].id, "fma_f32", "gflops_per_s", r.fma_f32_gflops, r.fma_reps,
+                 r.timed_by_device);
+        add_peak(results, descs[d].id, "bandwidth", "gbytes_per_s", r.copy_gbytes, r.copy_reps,
+                 r.timed_by_device);
+        add_peak(results, descs[d].id, "latency", "latency_us", r.latency_us, r.latency_reps,
+                 false);
+    }
+    return rc;
+}
+
+/* Every case of the suites, filtered; dispatch and peak have none (they are counted apart). */
 static int collect_cases(const bench_args *a, bench_case **out, int *out_count)
 {
     bench_case *cases = NULL;
     int count = 0;
     for (int s = 0; s < a->n_suites; s++)
-        if (strcmp(a->suites[s], "dispatch") &&
+        if (strcmp(a->suites[s], "dispatch") && strcmp(a->suites[s], "peak") &&
             bench_suite_cases(a->suites[s], a->examples, &cases, &count)) {
             bench_cases_free(cases, count);
             return 1;
@@ -324,9 +378,11 @@ int porta_cmd_bench(int argc, char **argv)
     int n_cases = 0;
     if (collect_cases(&a, &cases, &n_cases)) return 1;
     bool dispatch = wants(&a, "dispatch") && bench_filter_keeps(a.filter, "dispatch");
+    bool peak = wants(&a, "peak") && bench_filter_keeps(a.filter, "peak");
     if (a.list) {
         for (int i = 0; i < n_cases; i++) printf("%-10s %s\n", cases[i].suite, cases[i].name);
         if (dispatch) printf("%-10s %s\n", "dispatch", "dispatch");
+        if (peak) printf("%-10s %s\n", "peak", "fma_f32, bandwidth, latency");
         bench_cases_free(cases, n_cases);
         return 0;
     }
@@ -362,6 +418,10 @@ int porta_cmd_bench(int argc, char **argv)
         if (dispatch) {
             print_header("dispatch");
             rc |= run_dispatch(context, devices, descs, n_devices, &a, results);
+        }
+        if (peak) {
+            print_header("peak");
+            rc |= run_peak(context, devices, descs, n_devices, &a, results);
         }
     }
     if (a.json && host_write_json("porta bench", a.json, root)) rc = 1;
