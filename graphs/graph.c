@@ -315,8 +315,29 @@ porta_status porta_graph_mark_output(porta_graph *graph, porta_tensor_id tensor)
     if (tensor < 0 || tensor >= graph->n_tensors)
         return porta_error(graph->context, PORTA_ERROR_INVALID_ARGUMENT,
                            "porta_graph_mark_output: %d is not a tensor of this graph", (int)tensor);
-    graph->tensors[tensor].is_output = true;
+    porta_graph_add_output(graph, tensor);
     return PORTA_OK;
+}
+
+void porta_graph_add_output(porta_graph *graph, porta_tensor_id tensor)
+{
+    porta_tensor *t = &graph->tensors[tensor];
+    if (t->is_output) return;
+    t->is_output = true;
+    t->output_rank = graph->n_outputs++;
+}
+
+int porta_graph_output_count(const porta_graph *graph)
+{
+    return graph ? graph->n_outputs : 0;
+}
+
+porta_tensor_id porta_graph_output(const porta_graph *graph, int index)
+{
+    if (!graph || index < 0 || index >= graph->n_outputs) return -1;
+    for (porta_tensor_id t = 0; t < graph->n_tensors; t++)
+        if (graph->tensors[t].is_output && graph->tensors[t].output_rank == index) return t;
+    return -1;
 }
 
 const char *porta_graph_name(const porta_graph *graph)

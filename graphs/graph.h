@@ -34,6 +34,7 @@ typedef struct porta_tensor {
     char *key;                  /* weights: the name in a weights file */
     int node;                   /* PORTA_TENSOR_NODE: index of its node, -1 until defined */
     bool is_output;
+    int output_rank;            /* is_output: its place among the outputs, in marking order */
     porta_srcpos pos;           /* where it was declared or defined */
 } porta_tensor;
 
@@ -60,7 +61,11 @@ struct porta_graph {
     int *order;                 /* node indices in a topological order, after validation */
     bool validated;
     int next_anon;
+    int n_outputs;
 };
+
+/* Marks a tensor as an output (once; a second mark keeps its first place). */
+void porta_graph_add_output(porta_graph *graph, porta_tensor_id tensor);
 
 /* Internal builder steps (the parser needs names that are used before they are defined). */
 porta_status porta_graph_new_tensor(porta_graph *graph, const char *name, porta_tensor_kind kind,

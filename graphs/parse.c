@@ -211,7 +211,7 @@ static porta_status parse_output(parser *p)
         porta_tensor_id id;
         porta_status status = reference(p, &p->tok, &id);
         if (status) return status;
-        p->graph->tensors[id].is_output = true;
+        porta_graph_add_output(p->graph, id);
         if ((status = next(p))) return status;
         if (p->tok.kind != PORTA_TOK_COMMA) return PORTA_OK;
         if ((status = next(p))) return status;

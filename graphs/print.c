@@ -118,23 +118,10 @@ porta_status porta_graph_print(const porta_graph *graph, char **out_text)
     }
     for (int i = 0; i < graph->n_nodes; i++)
         print_node(&text, graph, &graph->nodes[graph->order[i]]);
-    /* Outputs in the order of the statements above, so that printing is stable under parsing. */
-    const char *separator = "output ";
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < graph->n_tensors; i++) {
-            const porta_tensor *t = &graph->tensors[i];
-            if (t->is_output && (int)t->kind == pass) {
-                porta_strbuf_append(&text, "%s%s", separator, t->name);
-                separator = ", ";
-            }
-        }
-    for (int i = 0; i < graph->n_nodes; i++) {
-        const porta_tensor *t = &graph->tensors[graph->nodes[graph->order[i]].output];
-        if (t->is_output) {
-            porta_strbuf_append(&text, "%s%s", separator, t->name);
-            separator = ", ";
-        }
-    }
+    /* Outputs in the order they were marked (the `output` line's), which parsing keeps. */
+    for (int i = 0; i < porta_graph_output_count(graph); i++)
+        porta_strbuf_append(&text, "%s%s", i ? ", " : "output ",
+                            graph->tensors[porta_graph_output(graph, i)].name);
     porta_strbuf_append(&text, "\n");
     if (text.failed || !text.data) {
         porta_strbuf_free(&text);

@@ -5,6 +5,7 @@
  * any run fails or any output is outside its tolerance. */
 #include "host/commands.h"
 #include "host/devices.h"
+#include "host/inputs.h"
 #include "host/json_file.h"
 #include "host/run_device.h"
 #include "host/stamp.h"
@@ -36,12 +37,16 @@ static double per_second(double amount, double ms)
 static void usage(FILE *out)
 {
     fprintf(out, "usage: porta compare GRAPH... [--device D ...] [--repeat N] [--seed N] "
-                 "[--profile] [--json FILE]\n"
+                 "[--profile]\n"
+                 "                     [--weights W.safetensors] [--input NAME=PATH.npy ...] "
+                 "[--json FILE]\n"
                  "\n"
                  "Runs each graph on each device (every device found, or each --device given),\n"
                  "checks its outputs against the CPU reference as `porta run --check` does, and\n"
                  "prints a table of median run time and largest error. Inputs and weights come\n"
-                 "from the seed (default 0). --repeat: timed runs after the first (default 5).\n"
+                 "from --input .npy files and the --weights file (bound by key), as in porta\n"
+                 "run, for every graph given; the rest from the seed (default 0). --repeat:\n"
+                 "timed runs after the first (default 5).\n"
                  "GFLOP/s and GB/s are the graph's counted FLOPs and bytes at the median time.\n"
                  "--profile adds each graph's device time by op kind (device timestamps; a\n"
                  "device without them, such as rusticl, shows \"-\").\n"
@@ -211,8 +216,9 @@ static void print_tables(const graph_cost *graphs, int n_graphs, const porta_dev
 
 /* Runs one graph file on every device; fills one row of cells. */
 static void compare_graph(porta_context *context, const char *path, const porta_device_desc *devices,
-                          int n_devices, const run_device_options *base, uint64_t seed,
-                          graph_cost *cost, cell *row)
+                          int n_devices, const run_device_options *base,
+                          const host_inputs *inputs, porta_weights *weights, graph_cost *cost,
+                          cell *row)
 {
     for (int d = 0; d < n_devices; d++) row[d].rc = 1;
     const char *slash = strrchr(path, '/');
@@ -231,9 +237,14 @@ static void compare_graph(porta_context *context, const char *path, const porta_
     for (porta_tensor_id id = 0; id < porta_graph_tensor_count(graph); id++) {
         porta_tensor_info info;
         porta_graph_tensor_info(graph, id, &info);
-        if (info.kind != PORTA_TENSOR_NODE) porta_reference_fill(graph, id, seed, values->data[id]);
         cost->flops += (double)info.flops;
         cost->bytes += (double)info.bytes;
+    }
+    if (host_inputs_fill(context, "porta compare", graph, inputs, weights, values)) {
+        snprintf(row[0].result.error, sizeof row[0].result.error, "%s: inputs: %s", path,
+                 porta_last_error(context));
+        for (int d = 1; d < n_devices; d++) row[d].result = row[0].result;
+        goto done;
     }
     if (porta_reference_run(graph, values)) {
         fprintf(stderr, "porta compare: %s\n", porta_last_error(context));
@@ -259,7 +270,7 @@ done:
     porta_graph_destroy(graph);
 }
 
-int porta_cmd_compare(int argc, char **argv)
+static int compare(int argc, char **argv, host_inputs *inputs)
 {
     const char *paths[MAX_GRAPHS], *selectors[MAX_DEVICES], *json = NULL;
     int n_paths = 0, n_selectors = 0;
@@ -272,13 +283,19 @@ int porta_cmd_compare(int argc, char **argv)
             return 0;
         }
         bool takes_value = !strcmp(a, "--device") || !strcmp(a, "--repeat") ||
-                           !strcmp(a, "--json") || !strcmp(a, "--seed");
+                           !strcmp(a, "--json") || !strcmp(a, "--seed") ||
+                           !strcmp(a, "--weights") || !strcmp(a, "--input");
         if (takes_value && i + 1 >= argc) {
             fprintf(stderr, "porta compare: %s needs a value\n", a);
             return 2;
         }
         if (!strcmp(a, "--profile")) {
             profile = true;
+        } else if (!strcmp(a, "--weights")) {
+            inputs->weights_path = argv[++i];
+        } else if (!strcmp(a, "--input")) {
+            int bad = host_inputs_add(inputs, "porta compare", argv[++i]);
+            if (bad) return bad;
         } else if (!strcmp(a, "--device")) {
             if (n_selectors == MAX_DEVICES) {
                 fprintf(stderr, "porta compare: more than %d --device options\n", MAX_DEVICES);
@@ -312,10 +329,18 @@ int porta_cmd_compare(int argc, char **argv)
         fprintf(stderr, "porta compare: out of memory\n");
         return 1;
     }
+    inputs->seed = (uint64_t)seed;
+    porta_weights *weights = NULL;
+    if (inputs->weights_path && porta_weights_open(context, inputs->weights_path, &weights)) {
+        fprintf(stderr, "porta compare: %s\n", porta_last_error(context));
+        porta_context_destroy(context);
+        return 1;
+    }
     porta_device_desc devices[MAX_DEVICES];
     int n_devices = 0;
     if (host_select_devices(context, "porta compare", selectors, n_selectors, devices, MAX_DEVICES,
                             &n_devices)) {
+        porta_weights_close(weights);
         porta_context_destroy(context);
         return 1;
     }
@@ -323,12 +348,13 @@ int porta_cmd_compare(int argc, char **argv)
     memset(costs, 0, sizeof costs);
     cell *cells = calloc((size_t)n_paths * (size_t)n_devices, sizeof *cells);
     if (!cells) {
+        porta_weights_close(weights);
         porta_context_destroy(context);
         return 1;
     }
     run_device_options base = {NULL, true, profile, (int)repeat};
     for (int g = 0; g < n_paths; g++)
-        compare_graph(context, paths[g], devices, n_devices, &base, (uint64_t)seed, &costs[g],
+        compare_graph(context, paths[g], devices, n_devices, &base, inputs, weights, &costs[g],
                       &cells[g * n_devices]);
     print_tables(costs, n_paths, devices, n_devices, cells);
     int written = json ? write_json(json, argc, argv, seed, repeat, costs, n_paths, devices,
@@ -338,6 +364,15 @@ int porta_cmd_compare(int argc, char **argv)
     for (int i = 0; i < n_paths * n_devices; i++)
         if (cells[i].rc) rc = 1;
     free(cells);
+    porta_weights_close(weights);
     porta_context_destroy(context);
+    return rc;
+}
+
+int porta_cmd_compare(int argc, char **argv)
+{
+    host_inputs inputs = {0};
+    int rc = compare(argc, argv, &inputs);
+    host_inputs_free(&inputs);
     return rc;
 }

@@ -3,6 +3,7 @@
  * with a summary line per output; --check compares a device's outputs with the reference and
  * --profile prints each step's device time (host/run_device.c). */
 #include "host/commands.h"
+#include "host/inputs.h"
 #include "host/npy.h"
 #include "host/run_device.h"
 #include "host/reference/reference.h"
@@ -15,20 +16,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define MAX_INPUTS 256
-
 typedef struct run_options {
     const char *graph_path;
     const char *device;
     const char *out_dir;
-    const char *weights_path;
-    uint64_t seed;
+    host_inputs inputs;     /* --input, --weights, --seed */
     bool check, profile, quiet;
     int repeat;
-    int n_inputs;
-    const char *input_names[MAX_INPUTS]; /* point into argv, cut at '=' */
-    const char *input_paths[MAX_INPUTS];
-    char *input_storage[MAX_INPUTS];
 } run_options;
 
 static void usage(FILE *out)
@@ -58,7 +52,7 @@ static void usage(FILE *out)
 
 static void free_options(run_options *o)
 {
-    for (int i = 0; i < o->n_inputs; i++) free(o->input_storage[i]);
+    host_inputs_free(&o->inputs);
 }
 
 /* Returns -1 on success, else the exit status (0 for --help, 2 for a usage error). */
@@ -80,7 +74,7 @@ static int parse_args(int argc, char **argv, run_options *o)
         if (!strcmp(a, "--device")) {
             o->device = argv[++i];
         } else if (!strcmp(a, "--weights")) {
-            o->weights_path = argv[++i];
+            o->inputs.weights_path = argv[++i];
         } else if (!strcmp(a, "--check")) {
             o->check = true;
         } else if (!strcmp(a, "--profile")) {
@@ -107,32 +101,10 @@ static int parse_args(int argc, char **argv, run_options *o)
                 fprintf(stderr, "porta run: --seed '%s' is not a non-negative integer\n", text);
                 return 2;
             }
-            o->seed = seed;
+            o->inputs.seed = seed;
         } else if (!strcmp(a, "--input")) {
-            const char *spec = argv[++i];
-            const char *eq = strchr(spec, '=');
-            if (!eq || eq == spec || !eq[1]) {
-                fprintf(stderr, "porta run: --input '%s' is not NAME=PATH\n", spec);
-                return 2;
-            }
-            if (o->n_inputs == MAX_INPUTS) {
-                fprintf(stderr, "porta run: more than %d --input options\n", MAX_INPUTS);
-                return 2;
-            }
-            char *name = strndup(spec, (size_t)(eq - spec));
-            if (!name) {
-                fprintf(stderr, "porta run: out of memory\n");
-                return 1;
-            }
-            for (int k = 0; k < o->n_inputs; k++)
-                if (!strcmp(o->input_names[k], name)) {
-                    fprintf(stderr, "porta run: --input '%s' is given twice\n", name);
-                    free(name);
-                    return 2;
-                }
-            o->input_storage[o->n_inputs] = name;
-            o->input_names[o->n_inputs] = name;
-            o->input_paths[o->n_inputs++] = eq + 1;
+            int bad = host_inputs_add(&o->inputs, "porta run", argv[++i]);
+            if (bad) return bad;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "porta run: unknown option '%s'\n", a);
             usage(stderr);
@@ -237,74 +209,17 @@ static int make_dir(const char *dir)
     return 1;
 }
 
-/* Checks the --input names, then fills every input and weight: from its .npy file, else from
- * the safetensors file (weights), else from the seed. */
-static int fill_values(porta_context *context, porta_graph *graph, const run_options *o,
-                       porta_weights *weights, porta_reference_values *values)
-{
-    int n = porta_graph_tensor_count(graph);
-    for (int k = 0; k < o->n_inputs; k++) {
-        porta_tensor_id id = porta_graph_find_tensor(graph, o->input_names[k]);
-        porta_tensor_info info;
-        if (id < 0 || porta_graph_tensor_info(graph, id, &info)) {
-            fprintf(stderr, "porta run: --input '%s': the graph has no tensor of that name\n",
-                    o->input_names[k]);
-            return 1;
-        }
-        if (info.kind == PORTA_TENSOR_NODE) {
-            fprintf(stderr, "porta run: --input '%s': a node result, not an input or weight\n",
-                    o->input_names[k]);
-            return 1;
-        }
-    }
-    if (weights && porta_graph_check_weights(graph, weights)) {
-        fprintf(stderr, "porta run: %s\n", porta_last_error(context));
-        return 1;
-    }
-    for (porta_tensor_id id = 0; id < n; id++) {
-        porta_tensor_info info;
-        porta_graph_tensor_info(graph, id, &info);
-        if (info.kind == PORTA_TENSOR_NODE) continue;
-        const char *path = NULL;
-        for (int k = 0; k < o->n_inputs; k++)
-            if (!strcmp(o->input_names[k], info.name)) path = o->input_paths[k];
-        porta_status status = PORTA_OK;
-        if (path) {
-            status = porta_npy_read(context, path, info.name, info.dtype, &info.shape,
-                                    values->data[id]);
-        } else if (weights && info.kind == PORTA_TENSOR_WEIGHT) {
-            size_t bytes = (size_t)values->count[id] * porta_dtype_size(info.dtype);
-            void *host = malloc(bytes ? bytes : 1);
-            if (!host) {
-                fprintf(stderr, "porta run: out of memory\n");
-                return 1;
-            }
-            status = porta_weights_read(weights, info.key ? info.key : info.name, info.dtype,
-                                        &info.shape, host, bytes);
-            if (status == PORTA_OK)
-                porta_reference_unpack(info.dtype, host, values->count[id], values->data[id]);
-            free(host);
-        } else {
-            porta_reference_fill(graph, id, o->seed, values->data[id]);
-        }
-        if (status) {
-            fprintf(stderr, "porta run: %s\n", porta_last_error(context));
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static int write_outputs(porta_context *context, porta_graph *graph, const run_options *o,
                          const porta_reference_values *values)
 {
     if (o->quiet) return 0;
     int rc = make_dir(o->out_dir);
-    for (porta_tensor_id id = 0; id < porta_graph_tensor_count(graph) && !rc; id++) {
+    /* in the `output` line's order */
+    for (int k = 0; k < porta_graph_output_count(graph) && !rc; k++) {
+        porta_tensor_id id = porta_graph_output(graph, k);
         porta_tensor_info info;
         porta_graph_tensor_info(graph, id, &info);
-        if (info.is_output)
-            rc = write_output(context, o, &info, values->data[id], values->count[id]);
+        rc = write_output(context, o, &info, values->data[id], values->count[id]);
     }
     return rc;
 }
@@ -312,7 +227,7 @@ static int write_outputs(porta_context *context, porta_graph *graph, const run_o
 static int run(porta_context *context, porta_graph *graph, const run_options *o)
 {
     porta_weights *weights = NULL;
-    if (o->weights_path && porta_weights_open(context, o->weights_path, &weights)) {
+    if (o->inputs.weights_path && porta_weights_open(context, o->inputs.weights_path, &weights)) {
         fprintf(stderr, "porta run: %s\n", porta_last_error(context));
         return 1;
     }
@@ -326,7 +241,7 @@ static int run(porta_context *context, porta_graph *graph, const run_options *o)
         fprintf(stderr, "porta run: %s\n", porta_last_error(context));
         rc = 1;
     }
-    if (!rc) rc = fill_values(context, graph, o, weights, values);
+    if (!rc) rc = host_inputs_fill(context, "porta run", graph, &o->inputs, weights, values);
     if (!rc && (reference || o->check) && porta_reference_run(graph, values)) {
         fprintf(stderr, "porta run: %s\n", porta_last_error(context));
         rc = 1;

@@ -31,10 +31,10 @@ int run_device_set_inputs(porta_context *context, const porta_graph *graph,
 int run_device_get_outputs(porta_context *context, const porta_graph *graph,
                            porta_program *program, porta_reference_values *outputs, void *host)
 {
-    for (porta_tensor_id id = 0; id < porta_graph_tensor_count(graph); id++) {
+    for (int o = 0; o < porta_graph_output_count(graph); o++) {
+        porta_tensor_id id = porta_graph_output(graph, o);
         porta_tensor_info info;
         porta_graph_tensor_info(graph, id, &info);
-        if (!info.is_output) continue;
         if (porta_program_get(program, info.name, host,
                               (size_t)outputs->count[id] * porta_dtype_size(info.dtype)))
             return fail(context, "");
@@ -109,10 +109,10 @@ static int check_outputs(porta_graph *graph, const porta_reference_values *refer
 {
     int rc = 0;
     result->checked = true;
-    for (porta_tensor_id id = 0; id < porta_graph_tensor_count(graph); id++) {
+    for (int o = 0; o < porta_graph_output_count(graph); o++) {
+        porta_tensor_id id = porta_graph_output(graph, o);
         porta_tensor_info info;
         porta_graph_tensor_info(graph, id, &info);
-        if (!info.is_output) continue;
         double abs_tol, rel_tol;
         run_device_tolerance(info.dtype, &abs_tol, &rel_tol);
         porta_comparison cmp;

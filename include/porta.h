@@ -196,8 +196,12 @@ PORTA_API porta_status porta_graph_add_node(porta_graph *graph, const char *name
                                             int n_named, const porta_named_operand *named,
                                             int n_attrs, const porta_attr *attrs,
                                             porta_tensor_id *out_tensor);
-/* Marks a tensor as an output of the graph. */
+/* Marks a tensor as an output of the graph. Outputs keep the order they were marked in (a .pg
+ * file's `output` line's order); marking one again keeps its first place. */
 PORTA_API porta_status porta_graph_mark_output(porta_graph *graph, porta_tensor_id tensor);
+/* The number of outputs, and output `index` (0..count-1) in marking order; -1 out of range. */
+PORTA_API int porta_graph_output_count(const porta_graph *graph);
+PORTA_API porta_tensor_id porta_graph_output(const porta_graph *graph, int index);
 
 /* Checks the whole graph (names, cycles, operand dtypes and shapes) and infers every shape. */
 PORTA_API porta_status porta_graph_validate(porta_graph *graph);
