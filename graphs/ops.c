@@ -12,6 +12,9 @@
 static const porta_attr_spec scale_attrs[] = {
     {"s", PORTA_ATTR_FLOAT, false, 1.0, NULL, NULL, NO_RANGE},
 };
+static const porta_attr_spec pow_attrs[] = {
+    {"p", PORTA_ATTR_FLOAT, true, 0, NULL, NULL, NO_RANGE},
+};
 static const porta_attr_spec gelu_attrs[] = {
     {"approximate", PORTA_ATTR_STRING, false, 0, "none", "none|tanh", NO_RANGE},
 };
@@ -103,6 +106,17 @@ static const porta_op_info op_table[PORTA_OP_COUNT] = {
     [PORTA_OP_TANH] = {"tanh", "x", NO_ATTRS, porta_infer_unary, porta_flops_elementwise, "tanh(x)"},
     [PORTA_OP_SIGMOID] = {"sigmoid", "x", NO_ATTRS, porta_infer_unary, porta_flops_elementwise,
                           "1 / (1 + exp(-x))"},
+    [PORTA_OP_SQRT] = {"sqrt", "x", NO_ATTRS, porta_infer_unary, porta_flops_elementwise,
+                       "square root (NaN below 0)"},
+    [PORTA_OP_RSQRT] = {"rsqrt", "x", NO_ATTRS, porta_infer_unary, porta_flops_elementwise,
+                        "1 / sqrt(x) (inf at 0)"},
+    [PORTA_OP_EXP] = {"exp", "x", NO_ATTRS, porta_infer_unary, porta_flops_elementwise, "e^x"},
+    [PORTA_OP_LOG] = {"log", "x", NO_ATTRS, porta_infer_unary, porta_flops_elementwise,
+                      "natural logarithm (-inf at 0, NaN below)"},
+    [PORTA_OP_ABS] = {"abs", "x", NO_ATTRS, porta_infer_unary, porta_flops_elementwise, "|x|"},
+    [PORTA_OP_NEG] = {"neg", "x", NO_ATTRS, porta_infer_unary, porta_flops_elementwise, "-x"},
+    [PORTA_OP_POW] = {"pow", "x", ATTRS(pow_attrs), porta_infer_unary, porta_flops_elementwise,
+                      "x^p for a constant p (a negative x only with an integer p)"},
     [PORTA_OP_CAST] = {"cast", "x", ATTRS(cast_attrs), porta_infer_cast, NULL,
                        "convert to another dtype (float to i32 rounds toward zero)"},
     [PORTA_OP_MATMUL] = {"matmul", "a b", ATTRS(matmul_attrs), porta_infer_matmul,

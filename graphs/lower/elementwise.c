@@ -7,7 +7,9 @@
 #include <string.h>
 
 /* The unary kernel's OP constant (shaders/unary.k): scale, or an activation's code (fuse.h). */
-enum { UNARY_SCALE = 0 };
+/* The unary kernel's OP codes: scale, the activations (activation.h), and from UNARY_MATH the
+ * math functions sqrt, rsqrt, exp, log, abs, neg, pow in the op table's order. */
+enum { UNARY_SCALE = 0, UNARY_MATH = 16 };
 
 /* A flat step mapping element i of x to element i of the result (unary, cast), which may be
  * written over x; params start with the element count. */
@@ -29,7 +31,13 @@ porta_status porta_lower_unary(porta_lower *lower, const porta_node *node)
 {
     const porta_graph *graph = porta_lower_graph(lower);
     int op = UNARY_SCALE;
-    if (node->op != PORTA_OP_SCALE) {
+    float factor = 1.0f;
+    if (node->op == PORTA_OP_SCALE) {
+        factor = (float)porta_node_float(graph, node, "s");
+    } else if (node->op >= PORTA_OP_SQRT && node->op <= PORTA_OP_POW) {
+        op = UNARY_MATH + (node->op - PORTA_OP_SQRT);
+        if (node->op == PORTA_OP_POW) factor = (float)porta_node_float(graph, node, "p");
+    } else {
         op = (int)porta_activation_of(graph, node);
         if (op == PORTA_ACTIVATION_NONE)
             return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL, "not a unary op");
@@ -37,8 +45,7 @@ porta_status porta_lower_unary(porta_lower *lower, const porta_node *node)
     struct {
         uint32_t n;
         float s;
-    } params = {(uint32_t)porta_lower_elements(lower, node->output),
-                op == UNARY_SCALE ? (float)porta_node_float(graph, node, "s") : 1.0f};
+    } params = {(uint32_t)porta_lower_elements(lower, node->output), factor};
     return emit_map(lower, node, &porta_kernel_unary, op, &params, sizeof params);
 }
 

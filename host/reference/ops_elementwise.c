@@ -34,7 +34,9 @@ static double sigmoid(double x)
 porta_status porta_ref_unary(const porta_ref_call *call)
 {
     int op = call->node->op;
-    double s = op == PORTA_OP_SCALE ? porta_node_float(call->graph, call->node, "s") : 1.0;
+    double s = op == PORTA_OP_SCALE ? porta_node_float(call->graph, call->node, "s")
+               : op == PORTA_OP_POW ? (double)(float)porta_node_float(call->graph, call->node, "p")
+                                    : 1.0;
     bool approximate = op == PORTA_OP_GELU &&
                        !strcmp(porta_node_string(call->graph, call->node, "approximate"), "tanh");
     const double *x = call->x[0];
@@ -46,6 +48,13 @@ porta_status porta_ref_unary(const porta_ref_call *call)
         case PORTA_OP_GELU: r = gelu(v, approximate); break;
         case PORTA_OP_SILU: r = v * sigmoid(v); break;
         case PORTA_OP_TANH: r = tanh(v); break;
+        case PORTA_OP_SQRT: r = sqrt(v); break;
+        case PORTA_OP_RSQRT: r = 1.0 / sqrt(v); break;
+        case PORTA_OP_EXP: r = exp(v); break;
+        case PORTA_OP_LOG: r = log(v); break;
+        case PORTA_OP_ABS: r = fabs(v); break;
+        case PORTA_OP_NEG: r = -v; break;
+        case PORTA_OP_POW: r = pow(v, s); break;
         default: r = sigmoid(v); break; /* PORTA_OP_SIGMOID */
         }
         call->out[i] = r;

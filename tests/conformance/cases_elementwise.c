@@ -19,6 +19,40 @@ static bool fill_wide(const char *tensor, double *data, int64_t count)
     return true;
 }
 
+/* Positive values over many decades (sqrt, rsqrt, log), with 0 and a subnormal-adjacent one. */
+static bool fill_positive(const char *tensor, double *data, int64_t count)
+{
+    if (strcmp(tensor, "x")) return false;
+    static const double values[] = {0.0, 1.2e-38, 1e-20, 1e-6, 0.01, 0.25, 0.5, 1.0, 1.5, 2.0,
+                                    3.0, 10.0, 1e3, 65504.0, 1e20, 3e38};
+    int64_t n = (int64_t)(sizeof values / sizeof values[0]);
+    for (int64_t i = 0; i < count; i++) data[i] = i < n ? values[i] : 0.03 + (double)(i % 97) * 0.9;
+    return true;
+}
+
+/* exp over its float range: underflow to 0 below about -103, up to 88.5 (e^88.5 is 2.7e38; the
+ * reference keeps f32 results in double, so a finite e^89 would not be the device's inf). */
+static bool fill_exponents(const char *tensor, double *data, int64_t count)
+{
+    if (strcmp(tensor, "x")) return false;
+    static const double values[] = {-1e30, -200.0, -103.0, -87.0, -20.0, -1.0, -1e-7, 0.0, 1e-7,
+                                    0.5, 1.0, 2.0, 10.0, 44.0, 80.0, 88.5, 1e30};
+    int64_t n = (int64_t)(sizeof values / sizeof values[0]);
+    for (int64_t i = 0; i < count; i++) data[i] = i < n ? values[i] : (double)(i % 81 - 40) * 0.7;
+    return true;
+}
+
+/* Bases for pow: negatives, zeros, fractions and large ones. */
+static bool fill_bases(const char *tensor, double *data, int64_t count)
+{
+    if (strcmp(tensor, "x")) return false;
+    static const double values[] = {-3.0, -2.0, -1.0, -0.5, -0.0, 0.0, 0.125, 0.5, 1.0, 1.5, 2.0,
+                                    3.0, 7.0, 100.0, 1e4};
+    int64_t n = (int64_t)(sizeof values / sizeof values[0]);
+    for (int64_t i = 0; i < count; i++) data[i] = i < n ? values[i] : (double)(i % 23 - 11) * 0.45;
+    return true;
+}
+
 /* Values in f16's range for f16 tails. */
 static bool fill_wide_f16(const char *tensor, double *data, int64_t count)
 {
@@ -145,6 +179,30 @@ const conformance_case conformance_cases_elementwise[] = {
     UNARY("sigmoid", "sigmoid", "f32[2, 64, 16]", "sigmoid(x)", NULL),
     UNARY("sigmoid", "sigmoid_wide", "f32[96]", "sigmoid(x)", fill_wide),
     UNARY("sigmoid", "sigmoid_f16", "f16[122]", "sigmoid(x)", fill_wide_f16),
+    UNARY("sqrt", "sqrt", "f32[3, 37]", "sqrt(x)", fill_positive),
+    UNARY("sqrt", "sqrt_negative", "f32[2, 5]", "sqrt(x)", NULL),    /* NaN where x < 0 */
+    UNARY("sqrt", "sqrt_f16", "f16[40]", "sqrt(x)", fill_positive),
+    UNARY("rsqrt", "rsqrt", "f32[3, 37]", "rsqrt(x)", fill_positive),
+    UNARY("exp", "exp", "f32[2, 64, 16]", "exp(x)", NULL),
+    UNARY("exp", "exp_wide", "f32[96]", "exp(x)", fill_exponents),
+    UNARY("exp", "exp_f16", "f16[122]", "exp(x)", fill_wide_f16),
+    UNARY("log", "log", "f32[3, 37]", "log(x)", fill_positive),
+    UNARY("log", "log_negative", "f32[7]", "log(x)", NULL),
+    UNARY("abs", "abs", "f32[3, 37]", "abs(x)", fill_wide),
+    UNARY("abs", "abs_f16", "f16[61]", "abs(x)", fill_wide_f16),
+    UNARY("neg", "neg", "f32[5, 19]", "neg(x)", fill_wide),
+    UNARY("pow", "pow_square", "f32[40]", "pow(x, p=2)", fill_bases),
+    UNARY("pow", "pow_cube", "f32[40]", "pow(x, p=3)", fill_bases),
+    UNARY("pow", "pow_root", "f32[40]", "pow(x, p=0.5)", fill_bases),
+    UNARY("pow", "pow_inverse", "f32[40]", "pow(x, p=-1)", fill_bases),
+    UNARY("pow", "pow_fraction", "f32[40]", "pow(x, p=1.7)", fill_bases),
+    UNARY("pow", "pow_negative_fraction", "f32[40]", "pow(x, p=-0.25)", fill_bases),
+    UNARY("pow", "pow_zero", "f32[40]", "pow(x, p=0)", fill_bases),
+    UNARY("pow", "pow_f16", "f16[40]", "pow(x, p=2)", fill_bases),
+    /* the math ops in place, one after another (pow's tolerance: its error carries through) */
+    {"pow",
+     "graph math_chain\ninput x : f32[4, 33]\n"
+     "y = log(rsqrt(pow(abs(neg(x)), p=3)))\noutput y\n", NULL},
     /* in place: each step writes over the intermediate it reads */
     {"tanh",
      "graph unary_chain\ninput x : f32[7, 13]\n"

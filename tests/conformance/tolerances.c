@@ -16,6 +16,15 @@ static const conformance_tolerance tolerances[] = {
     {"silu", 1e-6, 1e-5},
     {"tanh", 1e-6, 1e-5},
     {"sigmoid", 1e-6, 1e-5},
+    {"sqrt", 1e-7, 1e-6},
+    {"rsqrt", 1e-7, 1e-6},
+    /* GLSL allows exp and exp2 (3 + 2|x|) ulp: about 1e-5 relative at |x| near 80 */
+    {"exp", 1e-30, 2e-5},
+    {"log", 1e-6, 1e-6},
+    {"abs", 0, 0},
+    {"neg", 0, 0},
+    /* 2^(p log2 |x|): the exponent's rounding, times |p log2 x| up to about 30 here */
+    {"pow", 1e-30, 2e-5},
     {"cast", 0, 0},
     {"matmul", 1e-5, 1e-4},
     {"linear", 1e-5, 1e-4},
