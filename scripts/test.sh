@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Sets everything up, builds, and runs the whole test suite on every device found; then the
 # sanitizer build (build-sanitize: the library, the CLI and the tests with AddressSanitizer and
-# UndefinedBehaviorSanitizer) runs the unit and conformance suites on one device. The time each
-# part takes is in docs/conformance.md ("The suite's time"). PORTA_SANITIZE=0 skips the second.
+# UndefinedBehaviorSanitizer) runs the unit and conformance suites on one device; last, the
+# aarch64 cross build runs every example under qemu-user against the native build
+# (scripts/cross.sh). The time each part takes is in docs/conformance.md ("The suite's time").
+# PORTA_SANITIZE=0 skips the sanitizer part, PORTA_CROSS=0 the cross build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -62,6 +64,11 @@ PY
     fi
   fi
   logs+=($log)
+fi
+
+# aarch64: porta check and the reference's outputs, bit for bit against the native build's
+if [ "${PORTA_CROSS:-1}" != 0 ]; then
+  scripts/cross.sh || status=1
 fi
 
 # One plain summary line, counted from meson's own logs.
