@@ -36,7 +36,7 @@ fi
 
 native=(build/host/porta)
 # as the cross file's exe_wrapper
-cross=(qemu-aarch64-static -L /usr/aarch64-linux-gnu $dir/host/porta)
+cross=(qemu-aarch64-static -L /usr/aarch64-linux-gnu "$dir/host/porta")
 work=$dir/cross-check
 rm -rf $work
 mkdir -p $work
@@ -97,7 +97,9 @@ for graph in graphs/examples/*.pg; do
     [ -z "$problem" ] || break
     a=$(tail -n 1 "$d/native/$step.txt") b=$(tail -n 1 "$d/aarch64/$step.txt")
     if [ "$a" != "$b" ]; then
-      problem="porta ${step/-json/ --json}: status ${a#exit } natively, ${b#exit } on aarch64 ($(cat "$d"/*/"$step.err" | head -n 1))"
+      message=$(cat "$d"/*/"$step.err" | head -n 1)
+      problem="porta ${step/-json/ --json}: status ${a#exit } natively, ${b#exit } on aarch64"
+      problem+=" ($message)"
     fi
   done
   for f in check.txt check.err check-json.txt check-json.err npy run.txt run.err; do
@@ -105,7 +107,7 @@ for graph in graphs/examples/*.pg; do
     if [ $f = npy ]; then
       files=$(cd "$d/native/out" && ls)
       if [ "$files" != "$(cd "$d/aarch64/out" && ls)" ]; then
-        problem="porta run wrote $(cd "$d/aarch64/out" && echo *) where natively $(echo $files)"
+        problem="porta run wrote $(cd "$d/aarch64/out" && echo *) where natively ${files//$'\n'/ }"
       fi
       for o in $files; do
         [ -z "$problem" ] || break
@@ -118,7 +120,8 @@ for graph in graphs/examples/*.pg; do
       b=$(diff "$d/native/$f" "$d/aarch64/$f" | grep -m1 '^>' | cut -c3- || true)
       step=${f%.*}
       [ "${f#*.}" = txt ] && stream=stdout || stream=stderr
-      problem="porta ${step/-json/ --json}: its $stream differs, first natively '$a', on aarch64 '$b' ($d/{native,aarch64}/$f)"
+      problem="porta ${step/-json/ --json}: its $stream differs, first natively '$a',"
+      problem+=" on aarch64 '$b' ($d/{native,aarch64}/$f)"
     fi
   done
   # the same failure on both sides is still a failure: every example must check and run
@@ -126,7 +129,8 @@ for graph in graphs/examples/*.pg; do
     [ -z "$problem" ] || break
     st=$(tail -n 1 "$d/native/$step.txt")
     if [ "$st" != "exit 0" ]; then
-      problem="porta ${step/-json/ --json} fails on both (status ${st#exit }): $(head -n 1 "$d/native/$step.err")"
+      message=$(head -n 1 "$d/native/$step.err")
+      problem="porta ${step/-json/ --json} fails on both (status ${st#exit }): $message"
     fi
   done
   if [ -n "$problem" ]; then
