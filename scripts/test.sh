@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Sets everything up, builds, and runs the whole test suite on every device found; then the
 # sanitizer build (build-sanitize: the library, the CLI and the tests with AddressSanitizer and
-# UndefinedBehaviorSanitizer) runs the unit and conformance suites on one device, and a
-# ThreadSanitizer build (build-tsan) the asynchronous-run suite. The time each part takes is in
-# docs/conformance.md ("The suite's time"). PORTA_SANITIZE=0 and PORTA_TSAN=0 skip those two.
+# UndefinedBehaviorSanitizer) runs the unit and conformance suites on one device; a
+# ThreadSanitizer build (build-tsan) the asynchronous-run suite; last, the aarch64 cross build
+# runs every example under qemu-user against the native build (scripts/cross.sh). The time each
+# part takes is in docs/conformance.md ("The suite's time"). PORTA_SANITIZE=0, PORTA_TSAN=0 and
+# PORTA_CROSS=0 skip those three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -78,6 +80,11 @@ if [ "${PORTA_TSAN:-1}" != 0 ]; then
   meson compile -C $tsan tests/test_async >/dev/null
   meson test -C $tsan --no-rebuild --setup tsan --print-errorlogs async || status=1
   logs+=($tsan/meson-logs/testlog-tsan.json)
+fi
+
+# aarch64: porta check and the reference's outputs, bit for bit against the native build's
+if [ "${PORTA_CROSS:-1}" != 0 ]; then
+  scripts/cross.sh || status=1
 fi
 
 # One plain summary line, counted from meson's own logs.
