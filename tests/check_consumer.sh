@@ -46,9 +46,9 @@ esac
 # porta only opens at run time (vulkan, OpenCL) would make a static link pull in that library.
 export PKG_CONFIG_PATH="$lib/pkgconfig"
 needed=$(readelf -d "$lib/libporta.so.$version" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p')
-reqs=$(pkg-config --print-requires --print-requires-private porta | awk '{print $1}') ||
+reqs=$(pkg-config --print-requires --print-requires-private porta) ||
   die "pkg-config cannot read porta.pc"
-for req in $reqs; do
+for req in $(echo "$reqs" | awk '{print $1}'); do
   for l in $(pkg-config --libs-only-l "$req"); do
     echo "$needed" | grep -q "^lib${l#-l}\.so" ||
       die "porta.pc requires $req ($l), which libporta.so.$version does not link"
