@@ -68,7 +68,8 @@ PY
 fi
 
 # ThreadSanitizer on the asynchronous-run suite (threads with contexts of their own, programs in
-# flight), every device; only that test and what it links are built. PORTA_TSAN=0 skips it.
+# flight) and the consumer built in the tree, every device; only those two and what they link
+# are built. PORTA_TSAN=0 skips it.
 if [ "${PORTA_TSAN:-1}" != 0 ]; then
   tsan=build-tsan
   if [ -f $tsan/build.ninja ]; then
@@ -77,8 +78,9 @@ if [ "${PORTA_TSAN:-1}" != 0 ]; then
     meson setup $tsan -Dwerror=true --buildtype=debugoptimized -Db_sanitize=thread \
       -Db_lundef=false >/dev/null
   fi
-  meson compile -C $tsan tests/test_async >/dev/null
-  meson test -C $tsan --no-rebuild --setup tsan --print-errorlogs async || status=1
+  meson compile -C $tsan tests/test_async tests/consumer_in_tree >/dev/null
+  meson test -C $tsan --no-rebuild --setup tsan --print-errorlogs async consumer-in-tree ||
+    status=1
   logs+=($tsan/meson-logs/testlog-tsan.json)
 fi
 

@@ -81,7 +81,7 @@ case "$pc" in
 esac
 echo "pkg-config: $cc consumer.c $pc"
 # shellcheck disable=SC2086
-$cc -std=c11 -Wall -Wextra -Werror $flags "$consumer/consumer.c" $pc -lm -o "$tmp/consumer-pc" ||
+$cc -std=c11 -Wall -Wextra -Werror -pthread $flags "$consumer/consumer.c" $pc -lm -o "$tmp/consumer-pc" ||
   die "building the consumer through pkg-config failed"
 check_run "$tmp/consumer-pc"
 

@@ -73,6 +73,15 @@ static const layout layouts[] = {
     FIELD(porta_cache_stats, loaded, 8, 8),
     FIELD(porta_cache_stats, reused, 16, 8),
 
+    /* an option struct: fields are only appended; struct_size says how many a caller has */
+    SIZE(porta_context_options, 48),
+    FIELD(porta_context_options, struct_size, 0, 8),
+    FIELD(porta_context_options, cache_dir, 8, 8),
+    FIELD(porta_context_options, log_callback, 16, 8),
+    FIELD(porta_context_options, log_user, 24, 8),
+    FIELD(porta_context_options, log_level, 32, 4),
+    FIELD(porta_context_options, backends, 40, 8),
+
     SIZE(porta_weight_info, 48),
     FIELD(porta_weight_info, name, 0, 8),
     FIELD(porta_weight_info, dtype, 8, 8),
@@ -127,6 +136,11 @@ static const constant constants[] = {
     CONSTANT(PORTA_DEVICE_VIRTUAL_GPU, 3),
     CONSTANT(PORTA_DEVICE_CPU, 4),
     CONSTANT(PORTA_PROGRAM_PROFILE, 1),
+    CONSTANT(PORTA_LOG_OFF, 0),
+    CONSTANT(PORTA_LOG_ERROR, 1),
+    CONSTANT(PORTA_LOG_WARNING, 2),
+    CONSTANT(PORTA_LOG_INFO, 3),
+    CONSTANT(PORTA_LOG_DEBUG, 4),
 };
 
 static int recorded(const char *type)

@@ -1,11 +1,14 @@
 /* A program using porta the way an application that installed it would: <porta.h> only, linked
  * through pkg-config or CMake (tests/check_consumer.sh builds it both ways). It parses a small
  * graph, runs it on every device found and checks each output against values computed here in
- * plain C. With no device at all, parsing and validation must still pass.
+ * plain C, each run submitted and polled while the host works; then again with one thread per
+ * device, each with a context of its own (porta.h's threading rule), all at once. With no device
+ * at all, parsing and validation must still pass.
  * Exit status: 0 when every step passed on every device, 1 otherwise. */
 #include <porta.h>
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,11 +48,20 @@ static void expected_output(double out[ROWS * OUT])
     }
 }
 
-/* The one place a program is run, so another way of running (asynchronous, say) changes only
- * this function. */
-static porta_status run_program(porta_program *program)
+/* Runs a program as an app overlapping its own work with the device's would: submit, do other
+ * work while polling, then wait. *out_polls counts the polls before the run was done. */
+static porta_status run_program(porta_program *program, long *out_polls)
 {
-    return porta_program_run(program);
+    porta_status status = porta_program_submit(program);
+    bool done = false;
+    volatile double host_work = 0;
+    *out_polls = 0;
+    while (status == PORTA_OK && !done) {
+        for (int k = 0; k < 1000; k++) host_work += k;   /* the app's own work */
+        status = porta_program_poll(program, &done);
+        ++*out_polls;
+    }
+    return status == PORTA_OK ? porta_program_wait(program) : status;
 }
 
 static int fail(porta_context *context, const char *where, const char *what, porta_status status)
@@ -104,7 +116,8 @@ static int check_device(porta_context *context, const porta_graph *graph, const 
         failed = fail(context, id, "porta_program_set", status);
         goto done;
     }
-    if ((status = run_program(program)) != PORTA_OK) {
+    long polls = 0;
+    if ((status = run_program(program, &polls)) != PORTA_OK) {
         failed = fail(context, id, "running the program", status);
         goto done;
     }
@@ -122,10 +135,53 @@ static int check_device(porta_context *context, const porta_graph *graph, const 
         }
         if (error > worst || isnan(error)) worst = error;
     }
-    printf("%s (%s): %s, largest error %.3g\n", id, name, failed ? "FAILED" : "ok", worst);
+    printf("%s (%s): %s, largest error %.3g, done after %ld polls\n", id, name,
+           failed ? "FAILED" : "ok", worst, polls);
 done:
     porta_program_destroy(program);
     porta_device_close(device);
+    return failed;
+}
+
+/* A thread's whole use of porta: its own context and graph, one device. */
+typedef struct worker {
+    char id[32];
+    const double *expected;
+    int failed;
+} worker;
+
+static void *run_worker(void *argument)
+{
+    worker *me = argument;
+    porta_context *context = NULL;
+    porta_graph *graph = NULL;
+    me->failed = 1;
+    if (porta_context_create(&context) != PORTA_OK) return NULL;
+    porta_status status = porta_graph_parse(context, graph_text, strlen(graph_text),
+                                            "consumer.pg", &graph);
+    if (status == PORTA_OK) me->failed = check_device(context, graph, me->id, me->expected);
+    else fail(context, me->id, "porta_graph_parse", status);
+    porta_graph_destroy(graph);
+    porta_context_destroy(context);
+    return NULL;
+}
+
+/* Every device at once, one thread each. */
+static int check_threads(const porta_device_desc *descs, int n, const double *expected)
+{
+    worker workers[MAX_DEVICES];
+    pthread_t threads[MAX_DEVICES];
+    int started = 0, failed = 0;
+    for (int d = 0; d < n; d++) {
+        memcpy(workers[d].id, descs[d].id, sizeof workers[d].id);   /* both char[32] */
+        workers[d].expected = expected;
+        workers[d].failed = 1;
+        if (pthread_create(&threads[d], NULL, run_worker, &workers[d]) != 0) break;
+        started++;
+    }
+    for (int d = 0; d < started; d++) pthread_join(threads[d], NULL);
+    for (int d = 0; d < n; d++) failed |= d >= started || workers[d].failed;
+    printf("threads: %d devices at once, %s\n", n, failed ? "FAILED" : "ok");
     return failed;
 }
 
@@ -172,6 +228,7 @@ int main(void)
             else failed = 1;
         }
         printf("%d of %d devices passed\n", passed, listed);
+        if (check_threads(descs, listed, expected)) failed = 1;
     }
     porta_graph_destroy(graph);
     porta_context_destroy(context);
