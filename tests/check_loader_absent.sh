@@ -39,8 +39,10 @@ expect "not the API's library" "$out" \
   "opencl: PORTA_OPENCL_LIBRARY: tried libc.so.6 (loaded, but lacks clGetPlatformIDs)" \
   "vulkan: PORTA_VULKAN_LIBRARY: tried libc.so.6 (loaded, but lacks vkGetInstanceProcAddr)"
 
-# The loaders are there but have no driver.
-out=$(OCL_ICD_VENDORS="$dir" OPENCL_VENDOR_PATH="$dir" VK_DRIVER_FILES="$dir/none.json" \
+# The loaders are there but have no driver (the platform's library lists, whatever the caller's
+# environment named).
+out=$(PORTA_OPENCL_LIBRARY= PORTA_VULKAN_LIBRARY= \
+      OCL_ICD_VENDORS="$dir" OPENCL_VENDOR_PATH="$dir" VK_DRIVER_FILES="$dir/none.json" \
       VK_ICD_FILENAMES="$dir/none.json" "$porta" devices 2>&1)
 expect "loaders without drivers" "$out" "no devices found" \
   "opencl: libOpenCL.so.1 loaded, but it lists no platforms" \
