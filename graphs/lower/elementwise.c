@@ -6,7 +6,6 @@
 
 #include <string.h>
 
-/* The unary kernel's OP constant (shaders/unary.k): scale, or an activation's code (fuse.h). */
 /* The unary kernel's OP codes: scale, the activations (activation.h), and from UNARY_MATH the
  * math functions sqrt, rsqrt, exp, log, abs, neg, pow in the op table's order. */
 enum { UNARY_SCALE = 0, UNARY_MATH = 16 };
