@@ -409,6 +409,20 @@ PORTA_API porta_status porta_program_poll(porta_program *program, bool *out_done
  * run is in flight. */
 PORTA_API porta_status porta_program_wait(porta_program *program);
 
+/* State that stays on the device (a decoder's KV cache), copied on the device, never through
+ * the host. porta_program_copy copies, for each i < count, tensor `src_names[i]` of `src` (an
+ * input or output) into input `dst_names[i]` of `dst`, one dtype and shape each; the programs
+ * are on one device and may be the same one. It waits for both programs' runs first and returns
+ * when the copies are done. */
+PORTA_API porta_status porta_program_copy(porta_program *dst, const char *const *dst_names,
+                                          porta_program *src, const char *const *src_names,
+                                          int count);
+/* From the next run on, every run of `program` ends by copying its output `src_name` into its
+ * input `dst_name` on the device (a decode step's updated cache becomes the next step's cache),
+ * recorded with the run's own steps. An input receives from one output at most. */
+PORTA_API porta_status porta_program_carry(porta_program *program, const char *dst_name,
+                                           const char *src_name);
+
 /* Copies output (or input or weight) `name` back; `bytes` must be the tensor's size. */
 PORTA_API porta_status porta_program_get(porta_program *program, const char *name, void *data,
                                          size_t bytes);

@@ -5,38 +5,12 @@
 #include "graphs/half.h"
 #include "graphs/ops.h"
 #include "graphs/lower/plan.h"
-#include "runtime/device.h"
+#include "runtime/program_internal.h"
 #include "runtime/tune.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct compiled_kernel {
-    const porta_kernel_source *source;
-    porta_kernel_config config;
-    porta_backend_kernel *kernel;
-} compiled_kernel;
-
-struct porta_program {
-    porta_device *device;
-    const porta_backend *backend;
-    const porta_graph *graph;
-    porta_plan *plan;
-    porta_backend_buffer **buffers;         /* by plan buffer */
-    compiled_kernel *kernels;
-    int n_kernels;
-    porta_backend_sequence *sequence;
-    bool profile;
-    bool ran;
-    bool in_flight;                         /* submitted, not yet waited for */
-    void *staging;                          /* host conversions, the largest tensor's size */
-    uint64_t staging_bytes;
-};
-
-static porta_context *context_of(const porta_program *program)
-{
-    return program->device->context;
-}
 
 /* The CPU drivers announce themselves in their names: Mesa's llvmpipe (lavapipe for Vulkan,
  * rusticl for OpenCL) as "llvmpipe (LLVM 15.0.6, 256 bits)", PoCL in its API version. */
@@ -122,18 +96,120 @@ static porta_status kernel_for(porta_program *program, const porta_plan_step *st
     return PORTA_OK;
 }
 
+/* The copy kernel's work-group and the most elements one dispatch of it covers (the portable
+ * 65,535 groups). */
+enum { COPY_LOCAL = 64, COPY_CHUNK = 65535 * COPY_LOCAL };
+
+porta_status porta_program_copy_kernel(porta_program *program, porta_backend_kernel **out_kernel)
+{
+    if (!program->copy_kernel) {
+        porta_kernel_config config = {.local_size = {COPY_LOCAL, 1, 1}};
+        porta_status status = program->backend->kernel_create(
+            program->device->device, &porta_kernel_copy, &config, &program->copy_kernel);
+        if (status != PORTA_OK) return status;
+    }
+    *out_kernel = program->copy_kernel;
+    return PORTA_OK;
+}
+
+/* The dispatches that copy `elements` 4-byte words from `src` to `dst`, at most COPY_CHUNK
+ * each; returns how many were written to `out`. No dependencies are listed: Vulkan's barriers
+ * come from the bindings' ranges and OpenCL's queue is in order, so the copies follow the steps
+ * that write the source and read the destination. */
+int porta_program_copy_dispatches(porta_backend_kernel *kernel, porta_binding dst, porta_binding src,
+                           uint64_t elements, porta_dispatch *out)
+{
+    int n = 0;
+    for (uint64_t done = 0; done < elements; done += COPY_CHUNK, n++) {
+        uint64_t count = elements - done < COPY_CHUNK ? elements - done : COPY_CHUNK;
+        uint32_t params[3] = {(uint32_t)count, (uint32_t)done, (uint32_t)done};
+        porta_dispatch *d = &out[n];
+        memset(d, 0, sizeof *d);
+        d->kernel = kernel;
+        d->n_bindings = 2;
+        d->bindings[0] = src;
+        d->bindings[1] = dst;
+        d->param_bytes = sizeof params;
+        memcpy(d->params, params, sizeof params);
+        d->groups[0] = (uint32_t)((count + COPY_LOCAL - 1) / COPY_LOCAL);
+        d->groups[1] = d->groups[2] = 1;
+    }
+    return n;
+}
+
+uint64_t porta_program_copy_dispatch_count(uint64_t elements)
+{
+    return (elements + COPY_CHUNK - 1) / COPY_CHUNK;
+}
+
+/* A tensor's own range of its own buffer. */
+porta_binding porta_program_tensor_range(const porta_program *program, porta_tensor_id tensor)
+{
+    const porta_plan_ref *at = &program->plan->tensor_at[tensor];
+    return (porta_binding){program->buffers[program->plan->tensor_buffer_of[tensor]], at->offset,
+                           at->bytes};
+}
+
+/* Records the plan's steps, then the carries, as the sequence every run submits (again when a
+ * carry is added; nothing is compiled twice). */
+porta_status porta_program_record(porta_program *program)
+{
+    const porta_plan *plan = program->plan;
+    porta_context *context = porta_program_context(program);
+    uint64_t total = (uint64_t)plan->n_steps;
+    for (int c = 0; c < program->n_carries; c++)
+        total += porta_program_copy_dispatch_count(plan->tensor_at[program->carries[c].dst].bytes / 4);
+    if (!total) return PORTA_OK;
+    if (total > INT32_MAX)
+        return porta_error(context, PORTA_ERROR_UNSUPPORTED, "the program has too many steps");
+    porta_dispatch *dispatches = calloc((size_t)total, sizeof *dispatches);
+    if (!dispatches) return porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+    porta_status status = PORTA_OK;
+    for (int i = 0; i < plan->n_steps && status == PORTA_OK; i++) {
+        const porta_plan_step *step = &plan->steps[i];
+        porta_dispatch *d = &dispatches[i];
+        status = kernel_for(program, step, &d->kernel);
+        if (status != PORTA_OK) break;
+        d->n_bindings = step->n_bindings;
+        for (int b = 0; b < step->n_bindings; b++)
+            d->bindings[b] = (porta_binding){program->buffers[step->bindings[b].buffer],
+                                             step->bindings[b].offset, step->bindings[b].bytes};
+        d->param_bytes = step->param_bytes;
+        memcpy(d->params, step->params, step->param_bytes);
+        memcpy(d->groups, step->groups, sizeof d->groups);
+        d->n_deps = step->n_deps;
+        memcpy(d->deps, step->deps, sizeof d->deps);
+    }
+    int n = plan->n_steps;
+    porta_backend_kernel *kernel = NULL;
+    if (status == PORTA_OK && program->n_carries) status = porta_program_copy_kernel(program, &kernel);
+    for (int c = 0; c < program->n_carries && status == PORTA_OK; c++) {
+        const porta_carry *carry = &program->carries[c];
+        n += porta_program_copy_dispatches(kernel, porta_program_tensor_range(program, carry->dst),
+                                           porta_program_tensor_range(program, carry->src),
+                                           plan->tensor_at[carry->dst].bytes / 4,
+                                           &dispatches[n]);
+    }
+    porta_backend_sequence *sequence = NULL;
+    if (status == PORTA_OK)
+        status = program->backend->sequence_create(program->device->device, dispatches, n,
+                                                   program->profile, &sequence);
+    free(dispatches);
+    if (status != PORTA_OK) return status;
+    if (program->sequence) program->backend->sequence_destroy(program->sequence);
+    program->sequence = sequence;
+    return PORTA_OK;
+}
+
 static porta_status build(porta_program *program)
 {
     const porta_plan *plan = program->plan;
     const porta_backend *backend = program->backend;
-    porta_context *context = context_of(program);
+    porta_context *context = porta_program_context(program);
     program->buffers = calloc((size_t)plan->n_buffers, sizeof *program->buffers);
     program->kernels = calloc((size_t)plan->n_steps + 1, sizeof *program->kernels);
-    porta_dispatch *dispatches = calloc((size_t)plan->n_steps + 1, sizeof *dispatches);
-    if (!program->buffers || !program->kernels || !dispatches) {
-        free(dispatches);
+    if (!program->buffers || !program->kernels)
         return porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
-    }
     porta_status status = PORTA_OK;
     for (int b = 0; b < plan->n_buffers && status == PORTA_OK; b++) {
         uint64_t bytes = plan->buffers[b].bytes ? plan->buffers[b].bytes : 4;
@@ -152,26 +228,7 @@ static porta_status build(porta_program *program)
         if (plan->buffers[b].kind == PORTA_PLAN_INPUT || plan->buffers[b].kind == PORTA_PLAN_WEIGHT)
             status = backend->buffer_upload(program->buffers[b], 0, program->staging,
                                             plan->buffers[b].bytes);
-    for (int i = 0; i < plan->n_steps && status == PORTA_OK; i++) {
-        const porta_plan_step *step = &plan->steps[i];
-        porta_dispatch *d = &dispatches[i];
-        status = kernel_for(program, step, &d->kernel);
-        if (status != PORTA_OK) break;
-        d->n_bindings = step->n_bindings;
-        for (int b = 0; b < step->n_bindings; b++)
-            d->bindings[b] = (porta_binding){program->buffers[step->bindings[b].buffer],
-                                             step->bindings[b].offset, step->bindings[b].bytes};
-        d->param_bytes = step->param_bytes;
-        memcpy(d->params, step->params, step->param_bytes);
-        memcpy(d->groups, step->groups, sizeof d->groups);
-        d->n_deps = step->n_deps;
-        memcpy(d->deps, step->deps, sizeof d->deps);
-    }
-    if (status == PORTA_OK && plan->n_steps)
-        status = backend->sequence_create(program->device->device, dispatches, plan->n_steps,
-                                          program->profile, &program->sequence);
-    free(dispatches);
-    return status;
+    return status == PORTA_OK ? porta_program_record(program) : status;
 }
 
 porta_status porta_program_create(porta_device *device, const porta_graph *graph, uint32_t flags,
@@ -230,11 +287,6 @@ porta_status porta_program_create_tuned(porta_device *device, const porta_graph 
     return PORTA_OK;
 }
 
-/* Calls that touch the program's buffers or times first wait for a submitted run. */
-static porta_status finish_run(porta_program *program)
-{
-    return porta_program_wait(program);
-}
 
 void porta_program_destroy(porta_program *program)
 {
@@ -243,6 +295,8 @@ void porta_program_destroy(porta_program *program)
     const porta_backend *backend = program->backend;
     if (program->sequence) backend->sequence_destroy(program->sequence);
     for (int k = 0; k < program->n_kernels; k++) backend->kernel_destroy(program->kernels[k].kernel);
+    if (program->copy_kernel) backend->kernel_destroy(program->copy_kernel);
+    free(program->carries);
     if (program->buffers)
         for (int b = 0; b < program->plan->n_buffers; b++)
             if (program->buffers[b]) backend->buffer_destroy(program->buffers[b]);
@@ -258,7 +312,7 @@ static porta_status find_io(porta_program *program, const char *api, const char 
                             size_t bytes, bool writing, porta_tensor_id *out_tensor,
                             int *out_buffer)
 {
-    porta_context *context = context_of(program);
+    porta_context *context = porta_program_context(program);
     const porta_graph *graph = program->graph;
     if (!name) return porta_error(context, PORTA_ERROR_INVALID_ARGUMENT, "%s: name is NULL", api);
     porta_tensor_id t = porta_graph_find_tensor(graph, name);
@@ -311,12 +365,12 @@ porta_status porta_program_set(porta_program *program, const char *name, const v
     if (!program) return PORTA_ERROR_INVALID_ARGUMENT;
     porta_tensor_id t;
     int buffer;
-    porta_status status = finish_run(program);
+    porta_status status = porta_program_wait(program);
     if (status != PORTA_OK) return status;
     status = find_io(program, "porta_program_set", name, bytes, true, &t, &buffer);
     if (status != PORTA_OK) return status;
     if (!data && bytes)
-        return porta_error(context_of(program), PORTA_ERROR_INVALID_ARGUMENT,
+        return porta_error(porta_program_context(program), PORTA_ERROR_INVALID_ARGUMENT,
                            "porta_program_set: data is NULL");
     const porta_tensor *tensor = &program->graph->tensors[t];
     const void *upload = data;
@@ -334,7 +388,7 @@ porta_status porta_program_set(porta_program *program, const char *name, const v
         return program->backend->buffer_upload(program->buffers[buffer], at->offset, upload,
                                                count * PORTA_PLAN_ELEMENT_BYTES);
     float *packed = malloc(at->bytes);
-    if (!packed) return porta_error(context_of(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+    if (!packed) return porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
     pack_panels(packing, upload, packed, false);
     status = program->backend->buffer_upload(program->buffers[buffer], at->offset, packed,
                                              at->bytes);
@@ -347,12 +401,12 @@ porta_status porta_program_get(porta_program *program, const char *name, void *d
     if (!program) return PORTA_ERROR_INVALID_ARGUMENT;
     porta_tensor_id t;
     int buffer;
-    porta_status status = finish_run(program);
+    porta_status status = porta_program_wait(program);
     if (status != PORTA_OK) return status;
     status = find_io(program, "porta_program_get", name, bytes, false, &t, &buffer);
     if (status != PORTA_OK) return status;
     if (!data && bytes)
-        return porta_error(context_of(program), PORTA_ERROR_INVALID_ARGUMENT,
+        return porta_error(porta_program_context(program), PORTA_ERROR_INVALID_ARGUMENT,
                            "porta_program_get: data is NULL");
     const porta_tensor *tensor = &program->graph->tensors[t];
     size_t count = bytes / porta_dtype_size(tensor->dtype);
@@ -365,7 +419,7 @@ porta_status porta_program_get(porta_program *program, const char *name, void *d
     if (packing->panel_cols) {
         float *packed = malloc(at->bytes);
         if (!packed)
-            return porta_error(context_of(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+            return porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
         status = program->backend->buffer_download(program->buffers[buffer], at->offset, packed,
                                                    at->bytes);
         if (status == PORTA_OK) pack_panels(packing, wide, packed, true);
@@ -396,7 +450,7 @@ porta_status porta_program_set_weights(porta_program *program, porta_weights *we
         size_t bytes = (size_t)count * porta_dtype_size(tensor->dtype);
         void *grown = realloc(host, bytes ? bytes : 1);
         if (!grown) {
-            status = porta_error(context_of(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+            status = porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
             break;
         }
         host = grown;
@@ -411,7 +465,7 @@ porta_status porta_program_set_weights(porta_program *program, porta_weights *we
 porta_status porta_program_submit(porta_program *program)
 {
     if (!program) return PORTA_ERROR_INVALID_ARGUMENT;
-    porta_status status = finish_run(program);
+    porta_status status = porta_program_wait(program);
     if (status != PORTA_OK) return status;
     program->ran = true;
     if (!program->sequence) return PORTA_OK;
@@ -450,8 +504,8 @@ porta_status porta_program_profile(porta_program *program, porta_step_time *out,
 {
     if (!program || !out_count || (max > 0 && !out)) return PORTA_ERROR_INVALID_ARGUMENT;
     *out_count = 0;
-    porta_context *context = context_of(program);
-    porta_status waited = finish_run(program);
+    porta_context *context = porta_program_context(program);
+    porta_status waited = porta_program_wait(program);
     if (waited != PORTA_OK) return waited;
     if (!program->profile)
         return porta_error(context, PORTA_ERROR_UNSUPPORTED,
@@ -486,7 +540,7 @@ porta_status porta_program_describe(const porta_program *program, char **out_tex
     porta_plan_format(program->plan, &text);
     if (!text.data || text.failed) {
         porta_strbuf_free(&text);
-        return porta_error(context_of(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+        return porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
     }
     *out_text = text.data;
     return PORTA_OK;

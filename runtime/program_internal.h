@@ -1,0 +1,56 @@
+/* The program's insides, shared by runtime/program.c (creating, setting, running) and
+ * runtime/transfer.c (device-side copies and carries). Not part of the public API. */
+#ifndef PORTA_RUNTIME_PROGRAM_INTERNAL_H
+#define PORTA_RUNTIME_PROGRAM_INTERNAL_H
+
+#include "porta.h"
+#include "graphs/lower/plan.h"
+#include "runtime/device.h"
+
+/* After every run, tensor `src` (an output) is copied into tensor `dst` (an input). */
+typedef struct porta_carry {
+    porta_tensor_id dst, src;
+} porta_carry;
+
+typedef struct compiled_kernel {
+    const porta_kernel_source *source;
+    porta_kernel_config config;
+    porta_backend_kernel *kernel;
+} compiled_kernel;
+
+struct porta_program {
+    porta_device *device;
+    const porta_backend *backend;
+    const porta_graph *graph;
+    porta_plan *plan;
+    porta_backend_buffer **buffers;         /* by plan buffer */
+    compiled_kernel *kernels;
+    int n_kernels;
+    porta_backend_sequence *sequence;
+    bool profile;
+    bool ran;
+    bool in_flight;                         /* submitted, not yet waited for */
+    void *staging;                          /* host conversions, the largest tensor's size */
+    uint64_t staging_bytes;
+    porta_backend_kernel *copy_kernel;      /* device-side copies (carries, porta_program_copy) */
+    porta_carry *carries;                   /* copies recorded after the plan's steps */
+    int n_carries;
+};
+
+static inline porta_context *porta_program_context(const porta_program *program)
+{
+    return program->device->context;
+}
+
+/* Records the plan's steps, then the carries, as the sequence every run submits. */
+porta_status porta_program_record(porta_program *program);
+
+/* Device-side copies of 4-byte words: the copy kernel (compiled once per program), the
+ * dispatches one copy takes, and a tensor's range of its own buffer. */
+porta_status porta_program_copy_kernel(porta_program *program, porta_backend_kernel **out_kernel);
+int porta_program_copy_dispatches(porta_backend_kernel *kernel, porta_binding dst,
+                                  porta_binding src, uint64_t elements, porta_dispatch *out);
+uint64_t porta_program_copy_dispatch_count(uint64_t elements);
+porta_binding porta_program_tensor_range(const porta_program *program, porta_tensor_id tensor);
+
+#endif

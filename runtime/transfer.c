@@ -1,0 +1,136 @@
+/* State that stays on the device: porta_program_copy (inputs or outputs of one program into
+ * inputs of another, once) and porta_program_carry (an output into an input after every run,
+ * recorded with the run). Both move 4-byte words with the copy kernel, so f16 tensors, held as
+ * floats on the device, move unchanged. */
+#include "graphs/graph.h"
+#include "runtime/program_internal.h"
+
+#include <stdlib.h>
+
+/* Checks one (destination, source) pair: an input of `dst` and an input or output of `src`
+ * (own buffers; weights may be packed, so they are neither) of one dtype and shape. */
+static porta_status copy_pair(porta_program *dst, const char *dst_name, porta_program *src,
+                              const char *src_name, const char *api, porta_tensor_id *out_dst,
+                              porta_tensor_id *out_src)
+{
+    porta_context *context = porta_program_context(dst);
+    if (!dst_name || !src_name)
+        return porta_error(context, PORTA_ERROR_INVALID_ARGUMENT, "%s: a name is NULL", api);
+    porta_tensor_id d = porta_graph_find_tensor(dst->graph, dst_name);
+    porta_tensor_id s = porta_graph_find_tensor(src->graph, src_name);
+    if (d < 0 || s < 0)
+        return porta_error(context, PORTA_ERROR_NOT_FOUND, "%s: graph '%s' has no tensor '%s'",
+                           api, (d < 0 ? dst : src)->graph->name, d < 0 ? dst_name : src_name);
+    const porta_tensor *to = &dst->graph->tensors[d], *from = &src->graph->tensors[s];
+    if (to->kind != PORTA_TENSOR_INPUT)
+        return porta_error(context, PORTA_ERROR_INVALID_ARGUMENT,
+                           "%s: '%s' of graph '%s' is not an input; only inputs are copied into",
+                           api, dst_name, dst->graph->name);
+    if (from->kind == PORTA_TENSOR_WEIGHT || src->plan->tensor_buffer_of[s] < 0)
+        return porta_error(context, PORTA_ERROR_INVALID_ARGUMENT,
+                           "%s: '%s' of graph '%s' is not an input or output", api, src_name,
+                           src->graph->name);
+    if (to->dtype != from->dtype || !porta_shape_equal(&to->shape, &from->shape)) {
+        char a[96], b[96];
+        porta_shape_format(&to->shape, a, sizeof a);
+        porta_shape_format(&from->shape, b, sizeof b);
+        return porta_error(context, PORTA_ERROR_SHAPE, "%s: '%s' is %s%s but '%s' is %s%s", api,
+                           dst_name, porta_dtype_name(to->dtype), a, src_name,
+                           porta_dtype_name(from->dtype), b);
+    }
+    *out_dst = d;
+    *out_src = s;
+    return PORTA_OK;
+}
+
+static uint64_t words_of(const porta_program *program, porta_tensor_id tensor)
+{
+    return program->plan->tensor_at[tensor].bytes / 4;
+}
+
+/* Records the copies as a sequence of their own, runs it and waits. */
+static porta_status run_copies(porta_program *dst, porta_program *src,
+                               const porta_tensor_id *pairs, int count, uint64_t total)
+{
+    porta_context *context = porta_program_context(dst);
+    porta_dispatch *dispatches = calloc((size_t)total, sizeof *dispatches);
+    if (!dispatches) return porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+    porta_backend_kernel *kernel = NULL;
+    porta_status status = porta_program_copy_kernel(dst, &kernel);
+    int n = 0;
+    for (int i = 0; i < count && status == PORTA_OK; i++)
+        n += porta_program_copy_dispatches(kernel, porta_program_tensor_range(dst, pairs[2 * i]),
+                                           porta_program_tensor_range(src, pairs[2 * i + 1]),
+                                           words_of(dst, pairs[2 * i]), &dispatches[n]);
+    /* one recording per call: copies between programs are rare (a prefill's cache handed to
+     * the decode step once per prompt); copies on every run are carries */
+    porta_backend_sequence *sequence = NULL;
+    if (status == PORTA_OK)
+        status = dst->backend->sequence_create(dst->device->device, dispatches, n, false,
+                                               &sequence);
+    if (status == PORTA_OK) status = dst->backend->sequence_submit(sequence);
+    if (status == PORTA_OK) status = dst->backend->sequence_wait(sequence);
+    if (sequence) dst->backend->sequence_destroy(sequence);
+    free(dispatches);
+    return status;
+}
+
+porta_status porta_program_copy(porta_program *dst, const char *const *dst_names,
+                                porta_program *src, const char *const *src_names, int count)
+{
+    static const char api[] = "porta_program_copy";
+    if (!dst || !src) return PORTA_ERROR_INVALID_ARGUMENT;
+    porta_context *context = porta_program_context(dst);
+    if (count < 0 || (count && (!dst_names || !src_names)))
+        return porta_error(context, PORTA_ERROR_INVALID_ARGUMENT, "%s: no names for %d copies",
+                           api, count);
+    if (dst->device != src->device)
+        return porta_error(context, PORTA_ERROR_INVALID_ARGUMENT,
+                           "%s: the programs are on different devices (%s, %s)", api,
+                           dst->device->desc.id, src->device->desc.id);
+    porta_status status = porta_program_wait(dst);
+    if (status == PORTA_OK) status = porta_program_wait(src);
+    if (status != PORTA_OK || !count) return status;
+    porta_tensor_id *pairs = calloc(2 * (size_t)count, sizeof *pairs);
+    if (!pairs) return porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+    uint64_t total = 0;
+    for (int i = 0; i < count && status == PORTA_OK; i++) {
+        status = copy_pair(dst, dst_names[i], src, src_names[i], api, &pairs[2 * i],
+                           &pairs[2 * i + 1]);
+        if (status == PORTA_OK)
+            total += porta_program_copy_dispatch_count(words_of(dst, pairs[2 * i]));
+    }
+    if (status == PORTA_OK && total) status = run_copies(dst, src, pairs, count, total);
+    free(pairs);
+    return status;
+}
+
+porta_status porta_program_carry(porta_program *program, const char *dst_name,
+                                 const char *src_name)
+{
+    static const char api[] = "porta_program_carry";
+    if (!program) return PORTA_ERROR_INVALID_ARGUMENT;
+    porta_context *context = porta_program_context(program);
+    porta_status status = porta_program_wait(program);
+    if (status != PORTA_OK) return status;
+    porta_tensor_id d, s;
+    status = copy_pair(program, dst_name, program, src_name, api, &d, &s);
+    if (status != PORTA_OK) return status;
+    if (program->graph->tensors[s].kind != PORTA_TENSOR_NODE)
+        return porta_error(context, PORTA_ERROR_INVALID_ARGUMENT,
+                           "%s: '%s' is not an output of graph '%s'", api, src_name,
+                           program->graph->name);
+    for (int c = 0; c < program->n_carries; c++)
+        if (program->carries[c].dst == d)
+            return porta_error(context, PORTA_ERROR_INVALID_ARGUMENT,
+                               "%s: '%s' already receives '%s'", api, dst_name,
+                               program->graph->tensors[program->carries[c].src].name);
+    porta_carry *grown = realloc(program->carries,
+                                 ((size_t)program->n_carries + 1) * sizeof *grown);
+    if (!grown) return porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+    program->carries = grown;
+    program->carries[program->n_carries++] = (porta_carry){d, s};
+    status = porta_program_record(program);
+    if (status != PORTA_OK) program->n_carries--;
+    return status;
+}
