@@ -23,6 +23,7 @@ struct porta_context {
     int n_backends;                 /* the APIs to load, in listing order */
     char backends[PORTA_MAX_BACKENDS][16];
     char device_absent[PORTA_ERROR_MAX];   /* runtime/device.c: APIs found absent, one a line */
+    uint64_t weights_opened;        /* weights handles opened so far: each one's serial */
 };
 
 #if defined(__GNUC__)

@@ -125,4 +125,8 @@ const int64_t *porta_node_ints(const porta_graph *graph, const porta_node *node,
 porta_tensor_id porta_node_operand(const porta_graph *graph, const porta_node *node,
                                    const char *operand);
 
+/* A weights handle's number, unique among those its context opened (a closed handle's number is
+ * never reused): programs of one device share the device copies of weights by it. */
+uint64_t porta_weights_serial(const porta_weights *weights);
+
 #endif

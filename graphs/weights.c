@@ -54,6 +54,7 @@ struct porta_weights {
     uint64_t data_size;
     weight_entry *entries; /* sorted by name */
     int n_entries;
+    uint64_t serial;       /* unique in its context: programs share device copies by it */
 };
 
 /* ---- messages -------------------------------------------------------------------------------- */
@@ -355,6 +356,7 @@ porta_status porta_weights_open(porta_context *context, const char *path, porta_
     w->context = context;
     w->map = map;
     w->map_size = (size_t)size;
+    w->serial = ++context->weights_opened;
 
     porta_status status = PORTA_OK;
     uint64_t header_length = load_le64(w->map);
@@ -699,4 +701,9 @@ porta_status porta_graph_check_weights(porta_graph *graph, porta_weights *weight
     if (weights->context && weights->context != ctx) porta_error(weights->context, status, "%s",
                                                                  porta_last_error(ctx));
     return status;
+}
+
+uint64_t porta_weights_serial(const porta_weights *weights)
+{
+    return weights->serial;
 }

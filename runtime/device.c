@@ -211,6 +211,11 @@ porta_status porta_device_open(porta_context *context, const char *selector,
 void porta_device_close(porta_device *device)
 {
     if (!device) return;
+    /* programs are destroyed first, so what is left has no users; it goes with the device */
+    while (device->shared) {
+        device->shared->users = 1;
+        porta_shared_release(device, device->shared);
+    }
     if (device->backend && device->device) device->backend->device_close(device->device);
     free(device);
 }

@@ -208,7 +208,8 @@ static porta_status build(porta_program *program)
     porta_context *context = porta_program_context(program);
     program->buffers = calloc((size_t)plan->n_buffers, sizeof *program->buffers);
     program->kernels = calloc((size_t)plan->n_steps + 1, sizeof *program->kernels);
-    if (!program->buffers || !program->kernels)
+    program->shared = calloc((size_t)plan->n_buffers, sizeof *program->shared);
+    if (!program->buffers || !program->kernels || !program->shared)
         return porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
     porta_status status = PORTA_OK;
     for (int b = 0; b < plan->n_buffers && status == PORTA_OK; b++) {
@@ -298,9 +299,14 @@ void porta_program_destroy(porta_program *program)
     if (program->copy_kernel) backend->kernel_destroy(program->copy_kernel);
     free(program->carries);
     if (program->buffers)
-        for (int b = 0; b < program->plan->n_buffers; b++)
-            if (program->buffers[b]) backend->buffer_destroy(program->buffers[b]);
+        for (int b = 0; b < program->plan->n_buffers; b++) {
+            if (program->shared && program->shared[b])
+                porta_shared_release(program->device, program->shared[b]);
+            else if (program->buffers[b])
+                backend->buffer_destroy(program->buffers[b]);
+        }
     free(program->buffers);
+    free(program->shared);
     free(program->kernels);
     free(program->staging);
     porta_plan_destroy(program->plan);
@@ -373,6 +379,9 @@ porta_status porta_program_set(porta_program *program, const char *name, const v
         return porta_error(porta_program_context(program), PORTA_ERROR_INVALID_ARGUMENT,
                            "porta_program_set: data is NULL");
     const porta_tensor *tensor = &program->graph->tensors[t];
+    /* a weight shared with other programs gets a buffer of its own before it changes */
+    if (program->shared[buffer]) status = porta_program_own_buffer(program, buffer);
+    if (status != PORTA_OK) return status;
     const void *upload = data;
     size_t count = bytes / porta_dtype_size(tensor->dtype);
     if (tensor->dtype == PORTA_F16) {
@@ -432,34 +441,6 @@ porta_status porta_program_get(porta_program *program, const char *name, void *d
     uint16_t *half = data;
     for (size_t i = 0; i < count; i++) half[i] = porta_f32_to_f16(wide[i]);
     return PORTA_OK;
-}
-
-porta_status porta_program_set_weights(porta_program *program, porta_weights *weights)
-{
-    if (!program || !weights) return PORTA_ERROR_INVALID_ARGUMENT;
-    const porta_graph *graph = program->graph;
-    /* checks every weight first, so the message names the first bad one and counts the rest */
-    porta_status status = porta_graph_check_weights((porta_graph *)graph, weights);
-    if (status != PORTA_OK) return status;
-    void *host = NULL;
-    for (porta_tensor_id t = 0; t < graph->n_tensors && status == PORTA_OK; t++) {
-        const porta_tensor *tensor = &graph->tensors[t];
-        if (tensor->kind != PORTA_TENSOR_WEIGHT) continue;
-        int64_t count = 0;
-        porta_shape_elements(&tensor->shape, &count);
-        size_t bytes = (size_t)count * porta_dtype_size(tensor->dtype);
-        void *grown = realloc(host, bytes ? bytes : 1);
-        if (!grown) {
-            status = porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
-            break;
-        }
-        host = grown;
-        status = porta_weights_read(weights, tensor->key ? tensor->key : tensor->name,
-                                    tensor->dtype, &tensor->shape, host, bytes);
-        if (status == PORTA_OK) status = porta_program_set(program, tensor->name, host, bytes);
-    }
-    free(host);
-    return status;
 }
 
 porta_status porta_program_submit(porta_program *program)

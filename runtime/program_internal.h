@@ -35,6 +35,7 @@ struct porta_program {
     porta_backend_kernel *copy_kernel;      /* device-side copies (carries, porta_program_copy) */
     porta_carry *carries;                   /* copies recorded after the plan's steps */
     int n_carries;
+    porta_shared_buffer **shared;           /* by plan buffer: the registry's, or NULL if own */
 };
 
 static inline porta_context *porta_program_context(const porta_program *program)
@@ -52,5 +53,11 @@ int porta_program_copy_dispatches(porta_backend_kernel *kernel, porta_binding ds
                                   porta_binding src, uint64_t elements, porta_dispatch *out);
 uint64_t porta_program_copy_dispatch_count(uint64_t elements);
 porta_binding porta_program_tensor_range(const porta_program *program, porta_tensor_id tensor);
+/* Makes plan buffer `buffer` the program's own again when it is shared: a device copy of it
+ * when other programs use it too, else the registry's buffer taken back. */
+porta_status porta_program_own_buffer(porta_program *program, int buffer);
+/* Copies each src[i] into dst[i] (equal sizes) on the device and waits. */
+porta_status porta_program_copy_ranges(porta_program *program, const porta_binding *dst,
+                                       const porta_binding *src, int count);
 
 #endif

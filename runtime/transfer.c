@@ -43,34 +43,30 @@ static porta_status copy_pair(porta_program *dst, const char *dst_name, porta_pr
     return PORTA_OK;
 }
 
-static uint64_t words_of(const porta_program *program, porta_tensor_id tensor)
+porta_status porta_program_copy_ranges(porta_program *program, const porta_binding *dst,
+                                       const porta_binding *src, int count)
 {
-    return program->plan->tensor_at[tensor].bytes / 4;
-}
-
-/* Records the copies as a sequence of their own, runs it and waits. */
-static porta_status run_copies(porta_program *dst, porta_program *src,
-                               const porta_tensor_id *pairs, int count, uint64_t total)
-{
-    porta_context *context = porta_program_context(dst);
+    porta_context *context = porta_program_context(program);
+    uint64_t total = 0;
+    for (int i = 0; i < count; i++) total += porta_program_copy_dispatch_count(dst[i].size / 4);
+    if (!total) return PORTA_OK;
     porta_dispatch *dispatches = calloc((size_t)total, sizeof *dispatches);
     if (!dispatches) return porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
     porta_backend_kernel *kernel = NULL;
-    porta_status status = porta_program_copy_kernel(dst, &kernel);
+    porta_status status = porta_program_copy_kernel(program, &kernel);
     int n = 0;
     for (int i = 0; i < count && status == PORTA_OK; i++)
-        n += porta_program_copy_dispatches(kernel, porta_program_tensor_range(dst, pairs[2 * i]),
-                                           porta_program_tensor_range(src, pairs[2 * i + 1]),
-                                           words_of(dst, pairs[2 * i]), &dispatches[n]);
-    /* one recording per call: copies between programs are rare (a prefill's cache handed to
-     * the decode step once per prompt); copies on every run are carries */
+        n += porta_program_copy_dispatches(kernel, dst[i], src[i], dst[i].size / 4,
+                                           &dispatches[n]);
+    /* one recording per call: such copies are rare (a prefill's cache handed to the decode
+     * step once per prompt); copies on every run are carries */
     porta_backend_sequence *sequence = NULL;
     if (status == PORTA_OK)
-        status = dst->backend->sequence_create(dst->device->device, dispatches, n, false,
-                                               &sequence);
-    if (status == PORTA_OK) status = dst->backend->sequence_submit(sequence);
-    if (status == PORTA_OK) status = dst->backend->sequence_wait(sequence);
-    if (sequence) dst->backend->sequence_destroy(sequence);
+        status = program->backend->sequence_create(program->device->device, dispatches, n,
+                                                   false, &sequence);
+    if (status == PORTA_OK) status = program->backend->sequence_submit(sequence);
+    if (status == PORTA_OK) status = program->backend->sequence_wait(sequence);
+    if (sequence) program->backend->sequence_destroy(sequence);
     free(dispatches);
     return status;
 }
@@ -91,17 +87,17 @@ porta_status porta_program_copy(porta_program *dst, const char *const *dst_names
     porta_status status = porta_program_wait(dst);
     if (status == PORTA_OK) status = porta_program_wait(src);
     if (status != PORTA_OK || !count) return status;
-    porta_tensor_id *pairs = calloc(2 * (size_t)count, sizeof *pairs);
-    if (!pairs) return porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
-    uint64_t total = 0;
+    porta_binding *ranges = calloc(2 * (size_t)count, sizeof *ranges);
+    if (!ranges) return porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
     for (int i = 0; i < count && status == PORTA_OK; i++) {
-        status = copy_pair(dst, dst_names[i], src, src_names[i], api, &pairs[2 * i],
-                           &pairs[2 * i + 1]);
-        if (status == PORTA_OK)
-            total += porta_program_copy_dispatch_count(words_of(dst, pairs[2 * i]));
+        porta_tensor_id d, s;
+        status = copy_pair(dst, dst_names[i], src, src_names[i], api, &d, &s);
+        if (status != PORTA_OK) break;
+        ranges[i] = porta_program_tensor_range(dst, d);
+        ranges[count + i] = porta_program_tensor_range(src, s);
     }
-    if (status == PORTA_OK && total) status = run_copies(dst, src, pairs, count, total);
-    free(pairs);
+    if (status == PORTA_OK) status = porta_program_copy_ranges(dst, ranges, ranges + count, count);
+    free(ranges);
     return status;
 }
 

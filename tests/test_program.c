@@ -339,6 +339,80 @@ static void test_program_values_and_weights(void **state)
     porta_graph_destroy(graph);
 }
 
+/* Two programs of one device set from one weights handle hold one device copy of the weights;
+ * a weight one of them then sets gets its own copy, and the other keeps the file's values. */
+static void test_program_shared_weights(void **state)
+{
+    rt_devices *devices = *state;
+    porta_context *context = devices->context;
+    static const char *step_graph = "graph step\n"
+                                    "input x : f32[1, 4]\n"
+                                    "weight w : f32[5, 4] = \"layer.w\"\n"
+                                    "weight b : f16[5] = \"layer.b\"\n"
+                                    "y = linear(x, w, cast(b, to=\"f32\"))\n"
+                                    "output y\n";
+    porta_graph *graphs[2] = {parse(context, linear_graph), parse(context, step_graph)};
+    double w[20], b[5];
+    for (int i = 0; i < 20; i++) w[i] = ((i * 3) % 7) * 0.25 - 0.75;     /* exact in f16 */
+    for (int i = 0; i < 5; i++) b[i] = 0.5 * i - 1.0;
+    char dir[256], path[300];
+    rt_temp_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/w.safetensors", dir);
+    write_weights(path, w, b);
+    porta_weights *weights;
+    RT_CHECK(context, porta_weights_open(context, path, &weights));
+    const float x[4] = {1.0f, -2.0f, 0.5f, 3.0f};
+    for (int d = 0; d < devices->count; d++) {
+        porta_device *device = devices->devices[d];
+        const char *id = porta_device_info(device)->id;
+        porta_program *first, *step;
+        RT_CHECK(context, porta_program_create(device, graphs[0], 0, &first));
+        RT_CHECK(context, porta_program_create(device, graphs[1], 0, &step));
+        RT_CHECK(context, porta_program_set_weights(first, weights));
+        uint64_t one_copy = porta_shared_bytes(device);
+        assert_true(one_copy >= 20 * 4 + 5 * 4);
+        RT_CHECK(context, porta_program_set_weights(step, weights));
+        if (porta_shared_bytes(device) != one_copy)
+            fail_msg("%s: %llu bytes of weights for two programs, %llu for one", id,
+                     (unsigned long long)porta_shared_bytes(device),
+                     (unsigned long long)one_copy);
+        /* the step program reads the shared copy: y = w x + b exactly (small binary fractions) */
+        float y[5], expect[5];
+        for (int o = 0; o < 5; o++) {
+            expect[o] = (float)b[o];
+            for (int i = 0; i < 4; i++) expect[o] += (float)w[o * 4 + i] * x[i];
+        }
+        RT_CHECK(context, porta_program_set(step, "x", x, sizeof x));
+        RT_CHECK(context, porta_program_run(step));
+        RT_CHECK(context, porta_program_get(step, "y", y, sizeof y));
+        for (int o = 0; o < 5; o++)
+            if (y[o] != expect[o]) fail_msg("%s: shared y[%d] = %g, expected %g", id, o, y[o], expect[o]);
+        /* the first program changes w: it gets its own buffer; the step program's stays */
+        float doubled[20];
+        for (int i = 0; i < 20; i++) doubled[i] = 2.0f * (float)w[i];
+        RT_CHECK(context, porta_program_set(first, "w", doubled, sizeof doubled));
+        RT_CHECK(context, porta_program_run(step));
+        RT_CHECK(context, porta_program_get(step, "y", y, sizeof y));
+        for (int o = 0; o < 5; o++)
+            if (y[o] != expect[o]) fail_msg("%s: after the other's set, y[%d] = %g", id, o, y[o]);
+        float back[20];
+        RT_CHECK(context, porta_program_get(first, "w", back, sizeof back));
+        for (int i = 0; i < 20; i++) assert_true(back[i] == doubled[i]);
+        RT_CHECK(context, porta_program_get(step, "w", back, sizeof back));
+        for (int i = 0; i < 20; i++) assert_true(back[i] == (float)w[i]);
+        porta_program_destroy(first);
+        porta_program_destroy(step);
+        if (porta_shared_bytes(device) != 0)
+            fail_msg("%s: %llu bytes of weights outlive their programs", id,
+                     (unsigned long long)porta_shared_bytes(device));
+    }
+    porta_weights_close(weights);
+    remove(path);
+    rt_remove_dir(dir);
+    porta_graph_destroy(graphs[0]);
+    porta_graph_destroy(graphs[1]);
+}
+
 static int64_t elements_of(const porta_graph *graph, porta_tensor_id t)
 {
     int64_t n = 0;
@@ -611,6 +685,7 @@ int main(void)
     const struct CMUnitTest programs[] = {
         cmocka_unit_test(test_program_values_and_weights),
         cmocka_unit_test(test_program_projection_weights),
+        cmocka_unit_test(test_program_shared_weights),
         cmocka_unit_test(test_program_split_arena),
         cmocka_unit_test(test_program_errors),
         cmocka_unit_test(test_program_profile),

@@ -1,0 +1,138 @@
+/* Setting a program's weights from a weights file, once per device: a weight buffer another
+ * program of the device already filled from the same weights handle, laid out the same way, is
+ * shared rather than uploaded again (runtime/shared_weights.c), so a prefill and a decode-step
+ * program, or programs of several sequence lengths, hold one copy of the model. */
+#include "graphs/graph.h"
+#include "runtime/program_internal.h"
+
+#include <stdlib.h>
+
+/* What a weight buffer holds and how: every tensor's key, dtype, shape, offset and packing. Two
+ * buffers with one signature filled from one weights handle hold the same bytes. */
+static char *signature_of(const porta_program *program, int buffer)
+{
+    const porta_graph *graph = program->graph;
+    const porta_plan *plan = program->plan;
+    porta_strbuf text = {0};
+    porta_strbuf_append(&text, "%llu", (unsigned long long)plan->buffers[buffer].bytes);
+    for (porta_tensor_id t = 0; t < graph->n_tensors; t++) {
+        const porta_tensor *tensor = &graph->tensors[t];
+        if (tensor->kind != PORTA_TENSOR_WEIGHT || plan->tensor_buffer_of[t] != buffer) continue;
+        char shape[96];
+        porta_shape_format(&tensor->shape, shape, sizeof shape);
+        const porta_plan_packing *p = &plan->tensor_packing[t];
+        porta_strbuf_append(&text, ";%s|%s%s|%llu|%u,%u,%u,%u,%u",
+                            tensor->key ? tensor->key : tensor->name,
+                            porta_dtype_name(tensor->dtype), shape,
+                            (unsigned long long)plan->tensor_at[t].offset, p->panel_cols,
+                            p->k_rows, p->n_cols, p->k_stride, p->n_stride);
+    }
+    if (text.failed) {
+        porta_strbuf_free(&text);
+        return NULL;
+    }
+    return text.data;
+}
+
+porta_status porta_program_own_buffer(porta_program *program, int buffer)
+{
+    porta_shared_buffer *entry = program->shared[buffer];
+    if (!entry) return PORTA_OK;
+    if (entry->users == 1) {
+        program->buffers[buffer] = porta_shared_take(program->device, entry);
+        program->shared[buffer] = NULL;
+        return PORTA_OK;
+    }
+    porta_backend_buffer *own = NULL;
+    porta_status status = program->backend->buffer_create(program->device->device, entry->bytes,
+                                                          &own);
+    if (status != PORTA_OK) return status;
+    porta_binding to = {own, 0, entry->bytes}, from = {entry->buffer, 0, entry->bytes};
+    status = porta_program_copy_ranges(program, &to, &from, 1);
+    if (status != PORTA_OK) {
+        program->backend->buffer_destroy(own);
+        return status;
+    }
+    program->buffers[buffer] = own;
+    program->shared[buffer] = NULL;
+    porta_shared_release(program->device, entry);
+    return porta_program_record(program);
+}
+
+/* Reads and uploads every weight that lies in plan buffer `buffer`. */
+static porta_status upload_buffer(porta_program *program, porta_weights *weights, int buffer)
+{
+    const porta_graph *graph = program->graph;
+    porta_status status = PORTA_OK;
+    void *host = NULL;
+    for (porta_tensor_id t = 0; t < graph->n_tensors && status == PORTA_OK; t++) {
+        const porta_tensor *tensor = &graph->tensors[t];
+        if (tensor->kind != PORTA_TENSOR_WEIGHT || program->plan->tensor_buffer_of[t] != buffer)
+            continue;
+        int64_t count = 0;
+        porta_shape_elements(&tensor->shape, &count);
+        size_t bytes = (size_t)count * porta_dtype_size(tensor->dtype);
+        void *grown = realloc(host, bytes ? bytes : 1);
+        if (!grown) {
+            status = porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY,
+                                 "out of memory");
+            break;
+        }
+        host = grown;
+        status = porta_weights_read(weights, tensor->key ? tensor->key : tensor->name,
+                                    tensor->dtype, &tensor->shape, host, bytes);
+        if (status == PORTA_OK) status = porta_program_set(program, tensor->name, host, bytes);
+    }
+    free(host);
+    return status;
+}
+
+porta_status porta_program_set_weights(porta_program *program, porta_weights *weights)
+{
+    if (!program || !weights) return PORTA_ERROR_INVALID_ARGUMENT;
+    porta_context *context = porta_program_context(program);
+    /* checks every weight first, so the message names the first bad one and counts the rest */
+    porta_status status = porta_graph_check_weights((porta_graph *)program->graph, weights);
+    if (status == PORTA_OK) status = porta_program_wait(program);
+    if (status != PORTA_OK) return status;
+    const porta_plan *plan = program->plan;
+    uint64_t serial = porta_weights_serial(weights);
+    bool swapped = false;
+    for (int b = 0; b < plan->n_buffers && status == PORTA_OK; b++) {
+        if (plan->buffers[b].kind != PORTA_PLAN_WEIGHT) continue;
+        char *signature = signature_of(program, b);
+        if (!signature) return porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+        porta_shared_buffer *entry = porta_shared_find(program->device, serial, signature);
+        if (entry && entry == program->shared[b]) {
+            free(signature);            /* these very weights, set before */
+            continue;
+        }
+        /* a buffer shared from other weights is let go of; an own one is filled below */
+        if (program->shared[b]) {
+            status = porta_program_own_buffer(program, b);
+            if (status != PORTA_OK) {
+                free(signature);
+                break;
+            }
+        }
+        if (entry) {
+            program->backend->buffer_destroy(program->buffers[b]);
+            program->buffers[b] = entry->buffer;
+            program->shared[b] = entry;
+            entry->users++;
+            swapped = true;
+        } else {
+            status = upload_buffer(program, weights, b);
+            if (status == PORTA_OK) {
+                program->shared[b] = porta_shared_add(program->device, serial, signature,
+                                                      program->buffers[b], plan->buffers[b].bytes);
+                if (!program->shared[b])
+                    status = porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+            }
+        }
+        free(signature);
+    }
+    /* the recording binds the buffers it was made with */
+    if (swapped && status == PORTA_OK) status = porta_program_record(program);
+    return status;
+}
