@@ -116,6 +116,7 @@ void porta_graph_destroy(porta_graph *graph)
     }
     for (int i = 0; i < graph->n_nodes; i++)
         for (int a = 0; a < PORTA_MAX_ATTRS; a++) free_attr(&graph->nodes[i].attrs[a]);
+    for (int i = 0; i < graph->n_symbols; i++) free(graph->symbols[i].name);
     free(graph->tensors);
     free(graph->nodes);
     free(graph->order);

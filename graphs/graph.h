@@ -36,7 +36,18 @@ typedef struct porta_tensor {
     bool is_output;
     int output_rank;            /* is_output: its place among the outputs, in marking order */
     porta_srcpos pos;           /* where it was declared or defined */
+    /* inputs: 1 + the index of the symbol each dim is, or 0 for a fixed dim (graphs/symbols.c) */
+    int dim_symbol[PORTA_MAX_RANK];
 } porta_tensor;
+
+/* A dim known only at run time (`S <= 128` in a shape): its maximum, and the value shapes are
+ * inferred at now (the maximum until the graph is bound). */
+#define PORTA_MAX_SYMBOLS 8
+typedef struct porta_symbol {
+    char *name;
+    int64_t max, value;
+    porta_srcpos pos;           /* its first declaration */
+} porta_symbol;
 
 typedef struct porta_node {
     int op;                                   /* row of the op table */
@@ -62,6 +73,8 @@ struct porta_graph {
     bool validated;
     int next_anon;
     int n_outputs;
+    porta_symbol symbols[PORTA_MAX_SYMBOLS];
+    int n_symbols;
 };
 
 /* Marks a tensor as an output (once; a second mark keeps its first place). */
@@ -128,5 +141,18 @@ porta_tensor_id porta_node_operand(const porta_graph *graph, const porta_node *n
 /* A weights handle's number, unique among those its context opened (a closed handle's number is
  * never reused): programs of one device share the device copies of weights by it. */
 uint64_t porta_weights_serial(const porta_weights *weights);
+
+/* Symbols (graphs/symbols.c). Declares `name` with maximum `max`, or finds it declared with
+ * the same maximum; *out_index is its index. */
+porta_status porta_graph_declare_symbol(porta_graph *graph, const char *name, int64_t max,
+                                        porta_srcpos pos, int *out_index);
+/* A deep copy, validated when the original is. */
+porta_status porta_graph_clone(const porta_graph *graph, porta_graph **out_graph);
+/* Gives symbols values (each 1..its maximum; others keep theirs), sets the inputs' dims and
+ * validates again at those values; the message says the values when a shape fails. */
+porta_status porta_graph_bind(porta_graph *graph, const char *const *names,
+                              const int64_t *values, int count);
+/* "S = 77, B = 2" for messages: the symbols' current values. */
+void porta_graph_symbols_format(const porta_graph *graph, char *out, size_t size);
 
 #endif

@@ -221,6 +221,12 @@ porta_status porta_lexer_next(porta_lexer *lexer, porta_token *token)
     if (is_digit(c) || ((c == '-' || c == '+') && is_digit(peek(lexer, 1))))
         return lex_number(lexer, token);
     if (c == '"') return lex_string(lexer, token);
+    if (c == '<' && peek(lexer, 1) == '=') {
+        token->kind = PORTA_TOK_AT_MOST;
+        token->length = 2;
+        advance(lexer, 2);
+        return PORTA_OK;
+    }
     static const struct { char c; porta_token_kind kind; } punctuation[] = {
         {'(', PORTA_TOK_LPAREN}, {')', PORTA_TOK_RPAREN}, {'[', PORTA_TOK_LBRACKET},
         {']', PORTA_TOK_RBRACKET}, {',', PORTA_TOK_COMMA}, {'=', PORTA_TOK_EQUALS},

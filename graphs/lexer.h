@@ -21,6 +21,7 @@ typedef enum porta_token_kind {
     PORTA_TOK_COMMA,
     PORTA_TOK_EQUALS,
     PORTA_TOK_COLON,
+    PORTA_TOK_AT_MOST,     /* <= in a shape: a dim's maximum */
 } porta_token_kind;
 
 typedef struct porta_token {

@@ -115,7 +115,40 @@ static porta_status define(parser *p, const porta_token *tok, porta_tensor_kind 
 
 /* ---- declarations ----------------------------------------------------------------------------- */
 
-static porta_status parse_shape(parser *p, porta_dtype dtype, porta_shape *shape)
+/* A named dim: `S <= 128` declares S (or repeats its declaration), `S` alone uses one declared
+ * earlier. Only inputs have them; their dims start at the maxima. */
+static porta_status parse_symbol(parser *p, porta_tensor_kind kind, int *out_symbol,
+                                 int64_t *out_dim)
+{
+    porta_token name = p->tok;
+    char text[PORTA_MAX_IDENTIFIER + 1];
+    snprintf(text, sizeof text, "%.*s", (int)name.length, name.text);
+    if (kind != PORTA_TENSOR_INPUT)
+        return fail(p, name.pos, PORTA_ERROR_SHAPE,
+                    "dim '%s': only inputs have dims known at run time; a weight's are fixed", text);
+    porta_status status = next(p);
+    if (status) return status;
+    int index = -1;
+    if (p->tok.kind == PORTA_TOK_AT_MOST) {
+        if ((status = next(p))) return status;
+        if (p->tok.kind != PORTA_TOK_INT) return expected(p, "the dim's maximum after '<='");
+        status = porta_graph_declare_symbol(p->graph, text, p->tok.i, name.pos, &index);
+        if (!status) status = next(p);
+        if (status) return status;
+    } else {
+        for (int i = 0; i < p->graph->n_symbols && index < 0; i++)
+            if (!strcmp(p->graph->symbols[i].name, text)) index = i;
+        if (index < 0)
+            return fail(p, name.pos, PORTA_ERROR_SHAPE,
+                        "dim '%s' has no maximum; declare it once as '%s <= N'", text, text);
+    }
+    *out_symbol = index + 1;
+    *out_dim = p->graph->symbols[index].value;
+    return PORTA_OK;
+}
+
+static porta_status parse_shape(parser *p, porta_tensor_kind kind, porta_dtype dtype,
+                                porta_shape *shape, int *dim_symbol)
 {
     porta_srcpos open = p->tok.pos;
     porta_status status = expect(p, PORTA_TOK_LBRACKET, "'[' to start the shape");
@@ -123,15 +156,23 @@ static porta_status parse_shape(parser *p, porta_dtype dtype, porta_shape *shape
     *shape = (porta_shape){0};
     if (p->tok.kind != PORTA_TOK_RBRACKET) {
         for (;;) {
-            if (p->tok.kind != PORTA_TOK_INT) return expected(p, "a dim (a positive integer)");
+            if (p->tok.kind != PORTA_TOK_INT && p->tok.kind != PORTA_TOK_IDENT)
+                return expected(p, "a dim (a positive integer, or a name: 'S <= 128')");
             if (shape->rank == PORTA_MAX_RANK)
                 return fail(p, p->tok.pos, PORTA_ERROR_SHAPE, "too many dims: at most %d",
                             PORTA_MAX_RANK);
-            if (p->tok.i <= 0)
-                return fail(p, p->tok.pos, PORTA_ERROR_SHAPE, "dim %lld must be positive",
-                            (long long)p->tok.i);
-            shape->dims[shape->rank++] = p->tok.i;
-            if ((status = next(p))) return status;
+            if (p->tok.kind == PORTA_TOK_IDENT) {
+                status = parse_symbol(p, kind, &dim_symbol[shape->rank],
+                                      &shape->dims[shape->rank]);
+                if (status) return status;
+                shape->rank++;
+            } else {
+                if (p->tok.i <= 0)
+                    return fail(p, p->tok.pos, PORTA_ERROR_SHAPE, "dim %lld must be positive",
+                                (long long)p->tok.i);
+                shape->dims[shape->rank++] = p->tok.i;
+                if ((status = next(p))) return status;
+            }
             if (p->tok.kind == PORTA_TOK_RBRACKET) break;
             if (p->tok.kind != PORTA_TOK_COMMA) return expected(p, "',' or ']' in the shape");
             if ((status = next(p))) return status;
@@ -172,7 +213,8 @@ static porta_status parse_declaration(parser *p, porta_tensor_kind kind)
     else return expected(p, "a dtype (f32, f16 or i32)");
     if ((status = next(p))) return status;
     porta_shape shape;
-    if ((status = parse_shape(p, dtype, &shape))) return status;
+    int dim_symbol[PORTA_MAX_RANK] = {0};
+    if ((status = parse_shape(p, kind, dtype, &shape, dim_symbol))) return status;
     char *key = NULL;
     if (kind == PORTA_TENSOR_WEIGHT && p->tok.kind == PORTA_TOK_EQUALS) {
         if ((status = next(p))) return status;
@@ -195,6 +237,7 @@ static porta_status parse_declaration(parser *p, porta_tensor_kind kind)
     porta_tensor *tensor = &p->graph->tensors[id];
     tensor->dtype = dtype;
     tensor->shape = shape;
+    memcpy(tensor->dim_symbol, dim_symbol, sizeof dim_symbol);
     if (kind == PORTA_TENSOR_WEIGHT) {
         tensor->key = key ? key : porta_strdup(tensor->name);
         if (!tensor->key)

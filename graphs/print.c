@@ -30,11 +30,19 @@ static void print_string(porta_strbuf *text, const char *s)
     porta_strbuf_append(text, "\"");
 }
 
-static void print_shape(porta_strbuf *text, const porta_tensor *tensor)
+/* A named dim prints with its maximum every time (a repeated declaration parses as a use). */
+static void print_shape(porta_strbuf *text, const porta_graph *graph, const porta_tensor *tensor)
 {
     porta_strbuf_append(text, "%s[", porta_dtype_name(tensor->dtype));
-    for (int i = 0; i < tensor->shape.rank; i++)
-        porta_strbuf_append(text, i ? ", %lld" : "%lld", (long long)tensor->shape.dims[i]);
+    for (int i = 0; i < tensor->shape.rank; i++) {
+        if (i) porta_strbuf_append(text, ", ");
+        if (tensor->dim_symbol[i]) {
+            const porta_symbol *symbol = &graph->symbols[tensor->dim_symbol[i] - 1];
+            porta_strbuf_append(text, "%s <= %lld", symbol->name, (long long)symbol->max);
+        } else {
+            porta_strbuf_append(text, "%lld", (long long)tensor->shape.dims[i]);
+        }
+    }
     porta_strbuf_append(text, "]");
 }
 
@@ -102,14 +110,14 @@ porta_status porta_graph_print(const porta_graph *graph, char **out_text)
         const porta_tensor *t = &graph->tensors[i];
         if (t->kind != PORTA_TENSOR_INPUT) continue;
         porta_strbuf_append(&text, "input %s : ", t->name);
-        print_shape(&text, t);
+        print_shape(&text, graph, t);
         porta_strbuf_append(&text, "\n");
     }
     for (int i = 0; i < graph->n_tensors; i++) {
         const porta_tensor *t = &graph->tensors[i];
         if (t->kind != PORTA_TENSOR_WEIGHT) continue;
         porta_strbuf_append(&text, "weight %s : ", t->name);
-        print_shape(&text, t);
+        print_shape(&text, graph, t);
         if (t->key && strcmp(t->key, t->name)) {
             porta_strbuf_append(&text, " = ");
             print_string(&text, t->key);

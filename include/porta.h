@@ -187,6 +187,17 @@ PORTA_API porta_status porta_graph_add_input(porta_graph *graph, const char *nam
 PORTA_API porta_status porta_graph_add_weight(porta_graph *graph, const char *name,
                                               porta_dtype dtype, const porta_shape *shape,
                                               const char *key, porta_tensor_id *out_tensor);
+/* Makes dim `axis` of input `input` a dim known only at run time, named `symbol` (declared
+ * here with maximum `max`, or declared before with the same maximum): `S <= 128` in .pg text.
+ * The graph is validated with every such dim at its maximum; a program made from it runs at any
+ * values up to the maxima (porta_program_bind) without compiling again. */
+PORTA_API porta_status porta_graph_set_dim_symbol(porta_graph *graph, porta_tensor_id input,
+                                                  int axis, const char *symbol, int64_t max);
+/* The graph's named dims: how many, and dim `index`'s name, maximum and current value. */
+PORTA_API int porta_graph_symbol_count(const porta_graph *graph);
+PORTA_API porta_status porta_graph_symbol_info(const porta_graph *graph, int index,
+                                               const char **out_name, int64_t *out_max,
+                                               int64_t *out_value);
 /* Adds a node applying `op` (a name from the op table, e.g. "attention") to positional operands
  * and optional named operands, with attributes. `name` names the result; NULL picks a fresh "_N".
  * Checks the op, operand count and attribute names, kinds and values at once; shapes are checked
