@@ -90,6 +90,31 @@ static void position_of(const char *text, size_t offset, int *line, int *column)
     }
 }
 
+/* Whether the text ends inside a string or with a bracket left open: cut short. */
+static bool ends_early(const char *text, size_t size)
+{
+    long depth = 0;
+    bool in_string = false, escaped = false;
+    for (size_t i = 0; i < size; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return in_string || depth > 0;
+}
+
 static cJSON *parse(const reader *r)
 {
     size_t size = 0;
@@ -100,15 +125,13 @@ static cJSON *parse(const reader *r)
     cJSON *root = cJSON_ParseWithLengthOpts(text, size + 1, &end, true);
     if (!root) {
         size_t at = end && end >= text ? (size_t)(end - text) : size;
-        const char *rest = text + at;
-        while (*rest == ' ' || *rest == '\n' || *rest == '\t' || *rest == '\r') rest++;
         int line, column;
         position_of(text, at, &line, &column);
         if (size == 0)
             fail(r, "empty file, not JSON");
-        else if (!*rest)
-            fail(r, "not valid JSON: it ends early at line %d, column %d (truncated?)", line,
-                 column);
+        else if (ends_early(text, size))
+            fail(r, "not valid JSON: it ends early, with a bracket or string left open "
+                    "(truncated?)");
         else
             fail(r, "not valid JSON at line %d, column %d", line, column);
     }
