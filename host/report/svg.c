@@ -21,6 +21,7 @@ static const char *const palette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759"
 typedef struct layout {
     double left, top, plot_w, plot_h, bottom, width, height;
     double group_w, bar_w;
+    double widest_tick;             /* the longest tick label's width */
     bool rotate;                    /* category labels slanted */
     double lo, hi;                  /* the axis: values, or decades for a log scale */
 } layout;
@@ -78,7 +79,9 @@ static void axis_range(const svg_chart *c, layout *l, double *step)
     extent(c, &largest, &smallest);
     if (c->log_scale) {
         if (!isfinite(smallest)) smallest = largest = 1;
+        /* at least half a decade under the smallest bar, so that it shows */
         l->lo = floor(log10(smallest));
+        if (log10(smallest) - l->lo < 0.5) l->lo -= 1;
         l->hi = ceil(log10(largest));
         if (l->hi <= l->lo) l->hi = l->lo + 1;
         *step = 1;
@@ -137,8 +140,10 @@ static layout plan(const svg_chart *c, double *step)
         tick_label(label, sizeof label, c, c->log_scale ? pow(10, v) : v);
         if (text_w(label) > widest_tick) widest_tick = text_w(label);
     }
+    l.widest_tick = widest_tick;
     l.bar_w = c->stacked ? 40 : c->n_series > 6 ? 10 : 16;
     l.group_w = c->stacked ? l.bar_w + 28 : c->n_series * l.bar_w + 20;
+    if (c->n_categories > 0 && l.group_w * c->n_categories < 240) l.group_w = 240.0 / c->n_categories;
     double longest = 0;
     for (int k = 0; k < c->n_categories; k++)
         if (text_w(c->categories[k]) > longest) longest = text_w(c->categories[k]);
@@ -147,8 +152,7 @@ static layout plan(const svg_chart *c, double *step)
     double slant_left = l.rotate ? longest * 0.82 - l.group_w / 2 : 0;
     l.left = 40 + widest_tick;
     if (slant_left + 8 > l.left) l.left = slant_left + 8;
-    l.plot_w = c->n_categories * l.group_w;
-    if (l.plot_w < 240) l.plot_w = 240;
+    l.plot_w = c->n_categories > 0 ? c->n_categories * l.group_w : 240;
     double title_w = text_w(c->title) * TITLE_PX / FONT_PX;
     double note_w = c->note ? text_w(c->note) : 0;
     l.width = l.left + l.plot_w + RIGHT;
@@ -207,8 +211,8 @@ static void axes(FILE *out, const svg_chart *c, const layout *l, double step)
             x0, l->top, bottom);
     fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", x0,
             x1, bottom, bottom);
-    fprintf(out, "<text class=\"unit\" transform=\"translate(14,%.1f) rotate(-90)\" "
-                 "text-anchor=\"middle\">", l->top + l->plot_h / 2);
+    fprintf(out, "<text class=\"unit\" transform=\"translate(%.1f,%.1f) rotate(-90)\" "
+                 "text-anchor=\"middle\">", x0 - l->widest_tick - 18, l->top + l->plot_h / 2);
     text(out, c->y_label);
     fprintf(out, "%s</text>\n", c->log_scale ? " (log scale)" : "");
     for (int k = 0; k < c->n_categories; k++) {
@@ -258,12 +262,16 @@ static void bars(FILE *out, const svg_chart *c, const layout *l)
                 total += v;
                 continue;
             }
-            double x = group_x + 10 + s * l->bar_w;
+            double x = group_x + (l->group_w - c->n_series * l->bar_w) / 2 + s * l->bar_w;
             bar(out, c, k, s, x + 1, l->bar_w - 2, y_of(c, l, v), base, v);
             if (v == 0)     /* no height to see: say it */
                 fprintf(out, "<text class=\"zero\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
                              "font-size=\"10\">0</text>\n", x + l->bar_w / 2, base - 3);
         }
+        if (c->stacked && total > 0)    /* the whole, since a short stack's parts are unreadable */
+            fprintf(out, "<text class=\"total\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                         "font-size=\"11\">%.4g</text>\n", group_x + l->group_w / 2,
+                    y_of(c, l, total) - 4, total);
     }
     fprintf(out, "</g>\n");
 }
