@@ -88,6 +88,16 @@ int porta_cmd_report(int argc, char **argv)
                                                        : "no results file given");
         rc = usage(stderr);
     }
+    /* "out/" names files "out/report.md", not "out//report.md" */
+    char *folder = dir ? malloc(strlen(dir) + 2) : NULL;
+    if (dir && !folder) rc = 1;
+    if (folder) {
+        size_t n = strlen(dir);
+        while (n > 1 && dir[n - 1] == '/') n--;
+        memcpy(folder, dir, n);
+        folder[n] = '\0';
+    }
+    dir = folder;
     report_model model = {0};
     for (int i = 0; i < n_paths && !rc; i++) rc = report_load(&model, paths[i]);
     if (!rc) rc = make_dir(dir);
@@ -98,6 +108,7 @@ int porta_cmd_report(int argc, char **argv)
                n_paths == 1 ? "" : "s", model.n_devices, model.n_devices == 1 ? "" : "s",
                model.n_rows, model.n_rows == 1 ? "" : "s", dir);
     report_model_free(&model);
+    free(folder);
     free(paths);
     return rc;
 }
