@@ -341,10 +341,15 @@ bad('kind.json', json.dumps(dict(data, kind='tune')), "kind 'tune'", 'compare, b
 bad('nohost.json', json.dumps({k: v for k, v in data.items() if k != 'host'}), "'host'")
 stray = json.loads(source)
 stray['results'][0]['device'] = 'vulkan:7'
-bad('stray.json', json.dumps(stray), "results[0]: device 'vulkan:7' is not in the file's devices")
+bad('stray.json', json.dumps(stray), 'results[0] (', "device 'vulkan:7' is not in the file's devices")
 figure = json.loads(source)
 figure['results'][0]['gflops_per_s'] = 'fast'
-bad('figure.json', json.dumps(figure), "results[0]: 'gflops_per_s' is not a number")
+bad('figure.json', json.dumps(figure), f"results[0] ({figure['results'][0]['case']} on ",
+    "'gflops_per_s' is not a number")
+stats = json.loads(source)
+stats['results'][0][stats['results'][0]['rates_from']] = {'min': 1}
+bad('stats.json', json.dumps(stats), f"results[0] ({stats['results'][0]['case']} on ",
+    f"{stats['results'][0]['rates_from']}: 'median' is missing")
 # a device listed without results is a warning, in the report too, not a failure
 lonely = json.loads(source)
 lonely['results'] = [r for r in lonely['results'] if r['device'] != lonely['devices'][0]['id']]

@@ -166,9 +166,12 @@ static host_stats stats_of(const reader *r, const cJSON *object, const char *nam
         *bad = fail(r, "'%s' is not an object of min, median and max", name);
         return s;
     }
-    s.min = number_of(r, item, "min", true, bad);
-    s.median = number_of(r, item, "median", true, bad);
-    s.max = number_of(r, item, "max", true, bad);
+    reader inside = *r;     /* "results[2] (...): wall_ms: 'median' is missing" */
+    size_t used = strlen(inside.where);
+    snprintf(inside.where + used, sizeof inside.where - used, "%s: ", name);
+    s.min = number_of(&inside, item, "min", true, bad);
+    if (!*bad) s.median = number_of(&inside, item, "median", true, bad);
+    if (!*bad) s.max = number_of(&inside, item, "max", true, bad);
     return s;
 }
 
@@ -361,6 +364,11 @@ static int read_entries(report_model *model, int file_index, const cJSON *root, 
         if (!cJSON_IsObject(entry)) return fail(r, "not an object");
         int bad = 0;
         const char *id = string_of(r, entry, "device", true, &bad);
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(entry, strcmp(kind, "compare") ? "case"
+                                                                                              : "graph");
+        if (!bad && cJSON_IsString(name))   /* the entry by what it measured, for the messages */
+            snprintf(r->where, sizeof r->where, "%s[%d] (%.80s on %.40s): ", list_name, at - 1,
+                     name->valuestring, id);
         const char *status = string_of(r, entry, "status", true, &bad);
         if (bad) return 1;
         int d = 0;

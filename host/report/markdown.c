@@ -45,6 +45,26 @@ static void chart(FILE *out, const char *kind, const char *name, const char *alt
     fprintf(out, "\n![%s](%s)\n", alt, file);
 }
 
+/* "| a | b | c |": a table row of text cells. */
+static void text_row(FILE *out, const char *const *cells, size_t n)
+{
+    fputc('|', out);
+    for (size_t i = 0; i < n; i++) {
+        fputc(' ', out);
+        cell_text(out, cells[i]);
+        fputs(" |", out);
+    }
+    fputc('\n', out);
+}
+
+static void format_number(char *out, size_t size, double v)
+{
+    if (isnan(v))
+        snprintf(out, size, "-");
+    else
+        snprintf(out, size, "%.4g", v);
+}
+
 static void files_section(FILE *out, const report_model *model)
 {
     fprintf(out, "## Results files\n\n| file | kind | host | OS | kernel | CPU | cores | porta "
@@ -52,25 +72,14 @@ static void files_section(FILE *out, const report_model *model)
                  "| --- | ---: | ---: |\n");
     for (int i = 0; i < model->n_files; i++) {
         const report_file *f = &model->files[i];
-        fprintf(out, "| ");
-        cell_text(out, f->path);
-        fprintf(out, " | %s | ", f->kind);
-        cell_text(out, f->hostname);
-        fprintf(out, " | ");
-        cell_text(out, f->os);
-        fprintf(out, " | ");
-        cell_text(out, f->kernel);
-        fprintf(out, " | ");
-        cell_text(out, f->cpu);
-        fprintf(out, " | ");
-        number(out, f->cores);
-        fprintf(out, " | %s (", f->version);
-        cell_text(out, f->commit);
-        fprintf(out, ") | %s | ", f->created);
-        number(out, f->seed);
-        fprintf(out, " | ");
-        number(out, f->repeat);
-        fprintf(out, " |\n");
+        char cores[32], seed[32], repeat[32], version[128];
+        format_number(cores, sizeof cores, f->cores);
+        format_number(seed, sizeof seed, f->seed);
+        format_number(repeat, sizeof repeat, f->repeat);
+        snprintf(version, sizeof version, "%s (%s)", f->version, f->commit);
+        const char *cells[] = {f->path, f->kind,   f->hostname, f->os,   f->kernel, f->cpu,
+                               cores,   version,   f->created,  seed,    repeat};
+        text_row(out, cells, sizeof cells / sizeof cells[0]);
     }
 }
 
@@ -82,15 +91,9 @@ static void devices_section(FILE *out, const report_model *model)
                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for (int d = 0; d < model->n_devices; d++) {
         const report_device *v = &model->devices[d];
-        const char *fields[] = {v->key, v->vendor, v->name, v->driver, v->api, v->backend,
-                                v->type, v->hosts};
-        fprintf(out, "| %s |", v->label);
-        for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-            fputc(' ', out);
-            cell_text(out, fields[i]);
-            fputs(" |", out);
-        }
-        fputc('\n', out);
+        const char *cells[] = {v->label,  v->key, v->vendor, v->name, v->driver,
+                               v->api,    v->backend, v->type, v->hosts};
+        text_row(out, cells, sizeof cells / sizeof cells[0]);
     }
     if (model->n_warnings) fprintf(out, "\n## Warnings\n\n");
     for (int i = 0; i < model->n_warnings; i++) {
