@@ -88,9 +88,12 @@ static int throughput_chart(const report_model *model, const char *dir, const ch
     char title[160], name[160];
     snprintf(title, sizeof title, "Throughput: %s", suite);
     report_chart_name("throughput", suite, name, sizeof name);
+    bool graphs = !strcmp(suite, REPORT_COMPARE_SUITE);
     svg_chart chart = {title, in_bytes ? "GB/s" : "GFLOP/s", d->n_categories, d->n_series,
                        d->categories, d->series, d->values, false, false,
-                       "the median over every run of each case; higher is faster"};
+                       graphs ? "porta compare's graphs at their median wall time over every run; "
+                                "higher is faster"
+                              : "the median over every run of each case; higher is faster"};
     return write_chart(dir, name, &chart);
 }
 
