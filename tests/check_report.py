@@ -324,7 +324,7 @@ def bad(name, text, *fragments, status=1):
         f.write(text)
     r = subprocess.run([porta, 'report', path, '-o', os.path.join(workdir, 'bad')],
                        capture_output=True, text=True)
-    expect(r.returncode == status and path in r.stderr
+    expect(r.returncode == status and (path in r.stderr or not fragments)
            and all(x in r.stderr for x in fragments), f'{name}: {r.returncode} {r.stderr!r}')
     return r
 
@@ -356,6 +356,24 @@ lonely['results'] = [r for r in lonely['results'] if r['device'] != lonely['devi
 r = bad('lonely.json', json.dumps(lonely), 'warning', 'has no results', status=0)
 lonely_md = open(os.path.join(workdir, 'bad', 'report.md')).read()
 expect('## Warnings' in lonely_md and 'lonely.json: device ' in lonely_md, 'no warning in report')
+# a failed run: its cell says FAILED, its message is listed, and it is a row of the exports
+compare = next(p for p, d in zip(inputs, files) if d['kind'] == 'compare')
+broken = json.load(open(compare))
+run0 = broken['runs'][0]
+broken['runs'][0] = {k: run0[k] for k in ('graph', 'device', 'device_key', 'device_name', 'flops',
+                                          'bytes')}
+broken['runs'][0].update(status='failed', error='broken.pg:3:5: unknown | tensor')
+r = bad('failed.json', json.dumps(broken), status=0)
+failed_md = open(os.path.join(workdir, 'bad', 'report.md')).read()
+row = next(line for line in failed_md.splitlines() if line.startswith(f"| {run0['graph']} |"))
+expect(' | FAILED |' in row, f'no FAILED cell: {row}')
+expect('## Failures' in failed_md and 'broken.pg:3:5: unknown \\| tensor' in failed_md,
+       'the failure and its message are not listed')
+with open(os.path.join(workdir, 'bad', 'results.csv'), newline='') as f:
+    first = next(csv.DictReader(f))
+expect(first['status'] == 'failed' and first['message'] == 'broken.pg:3:5: unknown | tensor'
+       and first['median_ms'] == '', f'failed row {first}')
+
 usage = subprocess.run([porta, 'report', inputs[0]], capture_output=True, text=True)
 expect(usage.returncode == 2 and '-o DIR' in usage.stderr, f'no -o: {usage}')
 usage = subprocess.run([porta, 'report', '-o', workdir], capture_output=True, text=True)
