@@ -126,6 +126,8 @@ for suite in suites:
     head, table = table_after(f'### {suite} ({unit})')
     cols = columns(head)
     expect(None not in cols, f'{suite}: unknown column in {head}')
+    cases = list(dict.fromkeys(c for _, _, x, c, _ in rows if x == suite))
+    expect([line[0] for line in table] == cases, f'{suite}: cases {[l[0] for l in table]}')
     for line in table:
         for key, text in zip(cols, line[1:]):
             runs = measured(key, suite, line[0])
@@ -171,7 +173,9 @@ for line in table:
 # numerics: the largest error per op (a case's first word) and device
 head, table = table_after('## Numerics')
 cols = columns(head)
-expect(len(table) >= 5, f'numerics table {table}')
+ops = list(dict.fromkeys(c.split(' ')[0] for _, _, s, c, r in rows
+                         if s not in ('peak', 'dispatch') and 'max_abs_error' in r))
+expect([line[0] for line in table] == ops, f'numerics ops {[l[0] for l in table]}, {ops}')
 for line in table:
     for key, text in zip(cols, line[1:]):
         errors = [r['max_abs_error'] for _, k, s, c, r in rows
@@ -186,6 +190,9 @@ expect(graphs, 'no profiled graph in the inputs')
 for graph in dict.fromkeys(graphs):
     head, table = table_after(f'### {graph}')
     cols = columns(head)
+    profiled = list(dict.fromkeys(o['op'] for _, _, s, c, r in rows
+                                  if (s, c) == ('compare', graph) for o in r.get('profile', [])))
+    expect([line[0] for line in table] == profiled, f'{graph}: ops {[l[0] for l in table]}')
     for key, index in zip(cols, range(1, len(head))):
         profiles = [r['profile'] for _, k, s, c, r in rows
                     if (k, s, c) == (key, 'compare', graph) and r.get('profile')]
