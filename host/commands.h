@@ -21,5 +21,7 @@ int porta_cmd_compare(int argc, char **argv);
 int porta_cmd_bench(int argc, char **argv);
 /* porta tune [GRAPH...] [--suite S ...] [--device D ...] [--dry-run] */
 int porta_cmd_tune(int argc, char **argv);
+/* porta report RESULT.json... -o DIR */
+int porta_cmd_report(int argc, char **argv);
 
 #endif
