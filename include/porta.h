@@ -403,6 +403,18 @@ PORTA_API porta_status porta_program_set(porta_program *program, const char *nam
  * does not convert. */
 PORTA_API porta_status porta_program_set_weights(porta_program *program, porta_weights *weights);
 
+/* Binds named dims (porta_graph_set_dim_symbol, `S <= 128`) to values for the runs that follow:
+ * `names[i]` to `values[i]` (1 up to its maximum; dims not named keep their values; a program
+ * starts at the maxima). The program plans the graph again at those values, with their grids
+ * and parameters, compiling only kernel configurations it has never compiled (usually none), and
+ * keeps its weights and every buffer that still serves. Inputs and outputs then have the bound
+ * shapes (set and get take their sizes); an input whose shape changed holds unspecified values
+ * until set. Weights laid out anew at these values are read again from the weights handle last
+ * given to porta_program_set_weights, which must stay open while the program is bound. A value
+ * whose shapes do not validate fails naming it and the node, and leaves the binding as it was. */
+PORTA_API porta_status porta_program_bind(porta_program *program, const char *const *names,
+                                          const int64_t *values, int count);
+
 /* Runs every step once and waits for the device: porta_program_submit, then porta_program_wait. */
 PORTA_API porta_status porta_program_run(porta_program *program);
 

@@ -85,6 +85,15 @@ static porta_status kernel_for(porta_program *program, const porta_plan_step *st
             *out_kernel = program->kernels[k].kernel;
             return PORTA_OK;
         }
+    if (program->n_kernels == program->cap_kernels) {
+        int capacity = program->cap_kernels ? 2 * program->cap_kernels : 16;
+        compiled_kernel *grown = realloc(program->kernels, (size_t)capacity * sizeof *grown);
+        if (!grown)
+            return porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY,
+                               "out of memory");
+        program->kernels = grown;
+        program->cap_kernels = capacity;
+    }
     compiled_kernel *entry = &program->kernels[program->n_kernels];
     porta_status status = program->backend->kernel_create(program->device->device, step->kernel,
                                                           &step->config, &entry->kernel);
@@ -201,30 +210,40 @@ porta_status porta_program_record(porta_program *program)
     return PORTA_OK;
 }
 
+porta_status porta_program_create_buffer(porta_program *program, int b)
+{
+    const porta_plan_buffer *buffer = &program->plan->buffers[b];
+    uint64_t bytes = buffer->bytes ? buffer->bytes : 4;
+    porta_status status = program->backend->buffer_create(program->device->device, bytes,
+                                                          &program->buffers[b]);
+    if (status != PORTA_OK) return status;
+    program->capacity[b] = bytes;
+    if (buffer->kind != PORTA_PLAN_ARENA && bytes > program->staging_bytes) {
+        void *grown = realloc(program->staging, bytes);
+        if (!grown)
+            return porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY,
+                               "out of memory");
+        program->staging = grown;
+        program->staging_bytes = bytes;
+    }
+    return PORTA_OK;
+}
+
 static porta_status build(porta_program *program)
 {
     const porta_plan *plan = program->plan;
     const porta_backend *backend = program->backend;
     porta_context *context = porta_program_context(program);
     program->buffers = calloc((size_t)plan->n_buffers, sizeof *program->buffers);
-    program->kernels = calloc((size_t)plan->n_steps + 1, sizeof *program->kernels);
     program->shared = calloc((size_t)plan->n_buffers, sizeof *program->shared);
-    if (!program->buffers || !program->kernels || !program->shared)
+    program->capacity = calloc((size_t)plan->n_buffers, sizeof *program->capacity);
+    if (!program->buffers || !program->shared || !program->capacity)
         return porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
     porta_status status = PORTA_OK;
-    for (int b = 0; b < plan->n_buffers && status == PORTA_OK; b++) {
-        uint64_t bytes = plan->buffers[b].bytes ? plan->buffers[b].bytes : 4;
-        status = backend->buffer_create(program->device->device, bytes, &program->buffers[b]);
-        if (status == PORTA_OK && plan->buffers[b].kind != PORTA_PLAN_ARENA &&
-            bytes > program->staging_bytes)
-            program->staging_bytes = bytes;
-    }
+    for (int b = 0; b < plan->n_buffers && status == PORTA_OK; b++)
+        status = porta_program_create_buffer(program, b);
     /* inputs and weights start as zeros, as the API promises */
-    if (status == PORTA_OK) {
-        program->staging = calloc(1, program->staging_bytes ? program->staging_bytes : 4);
-        if (!program->staging)
-            status = porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
-    }
+    if (status == PORTA_OK && program->staging) memset(program->staging, 0, program->staging_bytes);
     for (int b = 0; b < plan->n_buffers && status == PORTA_OK; b++)
         if (plan->buffers[b].kind == PORTA_PLAN_INPUT || plan->buffers[b].kind == PORTA_PLAN_WEIGHT)
             status = backend->buffer_upload(program->buffers[b], 0, program->staging,
@@ -277,8 +296,23 @@ porta_status porta_program_create_tuned(porta_device *device, const porta_graph 
     program->graph = graph;
     program->profile = flags & PORTA_PROGRAM_PROFILE;
     porta_plan_limits limits = limits_of(caps);
+    porta_status status = PORTA_OK;
+    /* a graph with named dims is bound per run: the program plans its own copy again, with the
+     * same limits and tuning */
+    if (graph->n_symbols) {
+        status = porta_graph_clone(graph, &program->own_graph);
+        if (status == PORTA_OK && tuned && !(program->tuned = porta_strdup(tuned)))
+            status = porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+        if (status != PORTA_OK) {
+            porta_program_destroy(program);
+            return status;
+        }
+        program->graph = graph = program->own_graph;
+        tuned = program->tuned;
+    }
     limits.tuned = tuned;
-    porta_status status = porta_plan_create(graph, &limits, &program->plan);
+    program->limits = limits;
+    status = porta_plan_create(graph, &limits, &program->plan);
     if (status == PORTA_OK) status = build(program);
     if (status != PORTA_OK) {
         porta_program_destroy(program);
@@ -307,6 +341,9 @@ void porta_program_destroy(porta_program *program)
         }
     free(program->buffers);
     free(program->shared);
+    free(program->capacity);
+    free(program->tuned);
+    porta_graph_destroy(program->own_graph);
     free(program->kernels);
     free(program->staging);
     porta_plan_destroy(program->plan);

@@ -25,7 +25,7 @@ struct porta_program {
     porta_plan *plan;
     porta_backend_buffer **buffers;         /* by plan buffer */
     compiled_kernel *kernels;
-    int n_kernels;
+    int n_kernels, cap_kernels;
     porta_backend_sequence *sequence;
     bool profile;
     bool ran;
@@ -36,12 +36,29 @@ struct porta_program {
     porta_carry *carries;                   /* copies recorded after the plan's steps */
     int n_carries;
     porta_shared_buffer **shared;           /* by plan buffer: the registry's, or NULL if own */
+    uint64_t *capacity;                     /* by plan buffer: its device buffer's bytes */
+    /* graphs with named dims (runtime/program_bind.c): the program's own copy of the graph,
+     * bound to the values of the last porta_program_bind, and what re-planning needs */
+    porta_graph *own_graph;
+    porta_plan_limits limits;
+    char *tuned;
+    porta_weights *weights;                 /* the last porta_program_set_weights's handle */
 };
 
 static inline porta_context *porta_program_context(const porta_program *program)
 {
     return program->device->context;
 }
+
+/* Creates device buffer `b` of the plan (at least 4 bytes), recording its capacity. */
+porta_status porta_program_create_buffer(porta_program *program, int b);
+/* Fills weight buffer `b` from `weights`: binds a buffer another program of the device filled
+ * alike (*out_swapped set: the sequence must be recorded again) or uploads and registers it. */
+porta_status porta_program_load_weights(porta_program *program, porta_weights *weights, int b,
+                                        bool *out_swapped);
+/* The layout of weight buffer `b` of a plan as text (tensors' keys, dtypes, shapes, offsets,
+ * packing); NULL when out of memory. */
+char *porta_plan_weight_signature(const porta_graph *graph, const porta_plan *plan, int b);
 
 /* Records the plan's steps, then the carries, as the sequence every run submits. */
 porta_status porta_program_record(porta_program *program);

@@ -9,10 +9,8 @@
 
 /* What a weight buffer holds and how: every tensor's key, dtype, shape, offset and packing. Two
  * buffers with one signature filled from one weights handle hold the same bytes. */
-static char *signature_of(const porta_program *program, int buffer)
+char *porta_plan_weight_signature(const porta_graph *graph, const porta_plan *plan, int buffer)
 {
-    const porta_graph *graph = program->graph;
-    const porta_plan *plan = program->plan;
     porta_strbuf text = {0};
     porta_strbuf_append(&text, "%llu", (unsigned long long)plan->buffers[buffer].bytes);
     for (porta_tensor_id t = 0; t < graph->n_tensors; t++) {
@@ -54,6 +52,7 @@ porta_status porta_program_own_buffer(porta_program *program, int buffer)
         return status;
     }
     program->buffers[buffer] = own;
+    program->capacity[buffer] = entry->bytes;
     program->shared[buffer] = NULL;
     porta_shared_release(program->device, entry);
     return porta_program_record(program);
@@ -87,52 +86,56 @@ static porta_status upload_buffer(porta_program *program, porta_weights *weights
     return status;
 }
 
+porta_status porta_program_load_weights(porta_program *program, porta_weights *weights, int b,
+                                        bool *out_swapped)
+{
+    porta_context *context = porta_program_context(program);
+    char *signature = porta_plan_weight_signature(program->graph, program->plan, b);
+    if (!signature) return porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+    uint64_t serial = porta_weights_serial(weights);
+    porta_shared_buffer *entry = porta_shared_find(program->device, serial, signature);
+    porta_status status = PORTA_OK;
+    if (entry && entry == program->shared[b]) {
+        free(signature);            /* these very weights, set before */
+        return PORTA_OK;
+    }
+    /* a buffer shared from other weights is let go of; an own one is filled below */
+    if (program->shared[b]) status = porta_program_own_buffer(program, b);
+    if (status == PORTA_OK && entry) {
+        program->backend->buffer_destroy(program->buffers[b]);
+        program->buffers[b] = entry->buffer;
+        program->capacity[b] = entry->bytes;
+        program->shared[b] = entry;
+        entry->users++;
+        *out_swapped = true;
+    } else if (status == PORTA_OK) {
+        status = upload_buffer(program, weights, b);
+        if (status == PORTA_OK) {
+            program->shared[b] = porta_shared_add(program->device, serial, signature,
+                                                  program->buffers[b], program->capacity[b]);
+            if (!program->shared[b])
+                status = porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+        }
+    }
+    free(signature);
+    return status;
+}
+
 porta_status porta_program_set_weights(porta_program *program, porta_weights *weights)
 {
     if (!program || !weights) return PORTA_ERROR_INVALID_ARGUMENT;
-    porta_context *context = porta_program_context(program);
     /* checks every weight first, so the message names the first bad one and counts the rest */
     porta_status status = porta_graph_check_weights((porta_graph *)program->graph, weights);
     if (status == PORTA_OK) status = porta_program_wait(program);
     if (status != PORTA_OK) return status;
     const porta_plan *plan = program->plan;
-    uint64_t serial = porta_weights_serial(weights);
     bool swapped = false;
-    for (int b = 0; b < plan->n_buffers && status == PORTA_OK; b++) {
-        if (plan->buffers[b].kind != PORTA_PLAN_WEIGHT) continue;
-        char *signature = signature_of(program, b);
-        if (!signature) return porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
-        porta_shared_buffer *entry = porta_shared_find(program->device, serial, signature);
-        if (entry && entry == program->shared[b]) {
-            free(signature);            /* these very weights, set before */
-            continue;
-        }
-        /* a buffer shared from other weights is let go of; an own one is filled below */
-        if (program->shared[b]) {
-            status = porta_program_own_buffer(program, b);
-            if (status != PORTA_OK) {
-                free(signature);
-                break;
-            }
-        }
-        if (entry) {
-            program->backend->buffer_destroy(program->buffers[b]);
-            program->buffers[b] = entry->buffer;
-            program->shared[b] = entry;
-            entry->users++;
-            swapped = true;
-        } else {
-            status = upload_buffer(program, weights, b);
-            if (status == PORTA_OK) {
-                program->shared[b] = porta_shared_add(program->device, serial, signature,
-                                                      program->buffers[b], plan->buffers[b].bytes);
-                if (!program->shared[b])
-                    status = porta_error(context, PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
-            }
-        }
-        free(signature);
-    }
+    for (int b = 0; b < plan->n_buffers && status == PORTA_OK; b++)
+        if (plan->buffers[b].kind == PORTA_PLAN_WEIGHT)
+            status = porta_program_load_weights(program, weights, b, &swapped);
     /* the recording binds the buffers it was made with */
     if (swapped && status == PORTA_OK) status = porta_program_record(program);
+    /* kept for binding new values, which may lay weights out anew (program_bind.c) */
+    if (status == PORTA_OK) program->weights = weights;
     return status;
 }
