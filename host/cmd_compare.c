@@ -40,12 +40,15 @@ static void usage(FILE *out)
                  "[--profile]\n"
                  "                     [--weights W.safetensors] [--input NAME=PATH.npy ...] "
                  "[--json FILE]\n"
+                 "                     [--bind NAME=V,...]\n"
                  "\n"
                  "Runs each graph on each device (every device found, or each --device given),\n"
                  "checks its outputs against the CPU reference as `porta run --check` does, and\n"
                  "prints a table of median run time and largest error. Inputs and weights come\n"
                  "from --input .npy files and the --weights file (bound by key), as in porta\n"
-                 "run, for every graph given; the rest from the seed (default 0). --repeat:\n"
+                 "run, for every graph given; the rest from the seed (default 0). Named dims\n"
+                 "(S <= 128) take the values --bind and the --input files give, as in porta run.\n"
+                 "--repeat:\n"
                  "timed runs after the first (default 5).\n"
                  "GFLOP/s and GB/s are the graph's counted FLOPs and bytes at the median time.\n"
                  "--profile adds each graph's device time by op kind (device timestamps; a\n"
@@ -228,7 +231,9 @@ static void compare_graph(porta_context *context, const char *path, const porta_
     if (dot) *dot = '\0';
     porta_graph *graph = NULL;
     porta_reference_values *values = NULL, *outputs = NULL;
+    /* a graph with named dims runs at the values --bind and the --input files give */
     if (porta_graph_load(context, path, &graph) ||
+        host_inputs_bind(context, "porta compare", graph, inputs) ||
         porta_reference_values_create(graph, &values) ||
         porta_reference_values_create(graph, &outputs)) {
         fprintf(stderr, "porta compare: %s\n", porta_last_error(context));
@@ -284,7 +289,8 @@ static int compare(int argc, char **argv, host_inputs *inputs)
         }
         bool takes_value = !strcmp(a, "--device") || !strcmp(a, "--repeat") ||
                            !strcmp(a, "--json") || !strcmp(a, "--seed") ||
-                           !strcmp(a, "--weights") || !strcmp(a, "--input");
+                           !strcmp(a, "--weights") || !strcmp(a, "--input") ||
+                           !strcmp(a, "--bind");
         if (takes_value && i + 1 >= argc) {
             fprintf(stderr, "porta compare: %s needs a value\n", a);
             return 2;
@@ -293,6 +299,8 @@ static int compare(int argc, char **argv, host_inputs *inputs)
             profile = true;
         } else if (!strcmp(a, "--weights")) {
             inputs->weights_path = argv[++i];
+        } else if (!strcmp(a, "--bind")) {
+            inputs->bind = argv[++i];
         } else if (!strcmp(a, "--input")) {
             int bad = host_inputs_add(inputs, "porta compare", argv[++i]);
             if (bad) return bad;

@@ -30,6 +30,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: porta run FILE --device D [--weights W.safetensors] [--input NAME=PATH.npy "
             "...]\n"
+            "                 [--bind NAME=V,...]\n"
             "                 [--seed N] [--check] [--profile] [--repeat N] [--out DIR] "
             "[--quiet]\n"
             "\n"
@@ -40,6 +41,8 @@ static void usage(FILE *out)
             "  --weights W           weights from a safetensors file, bound by key\n"
             "  --input NAME=PATH     values of input or weight NAME from a .npy file; every other\n"
             "                        input and weight comes from --weights or the seed\n"
+            "  --bind NAME=V,...     values of named dims (S <= 128); --input files bind them\n"
+            "                        too; a dim bound by neither runs at its maximum\n"
             "  --seed N              seed of the fill (default 0)\n"
             "  --check               also run the reference; print each output's errors and\n"
             "                        exit 1 when one is outside its tolerance\n"
@@ -66,7 +69,8 @@ static int parse_args(int argc, char **argv, run_options *o)
         }
         bool takes_value = !strcmp(a, "--device") || !strcmp(a, "--input") ||
                            !strcmp(a, "--seed") || !strcmp(a, "--out") ||
-                           !strcmp(a, "--weights") || !strcmp(a, "--repeat");
+                           !strcmp(a, "--weights") || !strcmp(a, "--repeat") ||
+                           !strcmp(a, "--bind");
         if (takes_value && i + 1 >= argc) {
             fprintf(stderr, "porta run: %s needs a value\n", a);
             return 2;
@@ -75,6 +79,8 @@ static int parse_args(int argc, char **argv, run_options *o)
             o->device = argv[++i];
         } else if (!strcmp(a, "--weights")) {
             o->inputs.weights_path = argv[++i];
+        } else if (!strcmp(a, "--bind")) {
+            o->inputs.bind = argv[++i];
         } else if (!strcmp(a, "--check")) {
             o->check = true;
         } else if (!strcmp(a, "--profile")) {
@@ -285,7 +291,8 @@ int porta_cmd_run(int argc, char **argv)
         fprintf(stderr, "porta run: %s\n", porta_last_error(context));
         rc = 1;
     } else {
-        rc = run(context, graph, &o);
+        rc = host_inputs_bind(context, "porta run", graph, &o.inputs);
+        if (!rc) rc = run(context, graph, &o);
         porta_graph_destroy(graph);
     }
     porta_context_destroy(context);

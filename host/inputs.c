@@ -1,4 +1,5 @@
 #include "host/inputs.h"
+#include "graphs/graph.h"
 #include "host/npy.h"
 
 #include <stdio.h>
@@ -36,6 +37,87 @@ void host_inputs_free(host_inputs *inputs)
 {
     for (int i = 0; i < inputs->n; i++) free(inputs->names[i]);
     inputs->n = 0;
+}
+
+/* Records `value` for named dim `index`, failing when an earlier source said otherwise. */
+static int take_value(const porta_graph *graph, int index, int64_t value, const char *source,
+                      int64_t *values, const char **sources, const char *command)
+{
+    if (values[index] && values[index] != value) {
+        fprintf(stderr, "%s: dim '%s' is %lld in %s but %lld in %s\n", command,
+                graph->symbols[index].name, (long long)values[index], sources[index],
+                (long long)value, source);
+        return 1;
+    }
+    values[index] = value;
+    sources[index] = source;
+    return 0;
+}
+
+int host_inputs_bind(porta_context *context, const char *command, porta_graph *graph,
+                     const host_inputs *inputs)
+{
+    int64_t values[PORTA_MAX_SYMBOLS] = {0};
+    const char *sources[PORTA_MAX_SYMBOLS] = {0};
+    if (inputs->bind && !graph->n_symbols) {
+        fprintf(stderr, "%s: --bind: graph '%s' has no named dims\n", command, graph->name);
+        return 2;
+    }
+    for (const char *at = inputs->bind; at && *at;) {
+        const char *end = strchr(at, ',');
+        size_t n = end ? (size_t)(end - at) : strlen(at);
+        const char *eq = memchr(at, '=', n);
+        char *stop = NULL;
+        long long value = eq ? strtoll(eq + 1, &stop, 10) : 0;
+        int index = -1;
+        for (int i = 0; eq && i < graph->n_symbols && index < 0; i++)
+            if (strlen(graph->symbols[i].name) == (size_t)(eq - at) &&
+                !strncmp(graph->symbols[i].name, at, (size_t)(eq - at)))
+                index = i;
+        if (!eq || stop != at + n || stop == eq + 1) {
+            fprintf(stderr, "%s: --bind '%.*s' is not NAME=VALUE\n", command, (int)n, at);
+            return 2;
+        }
+        if (index < 0) {
+            fprintf(stderr, "%s: --bind: graph '%s' has no dim named '%.*s'\n", command,
+                    graph->name, (int)(eq - at), at);
+            return 1;
+        }
+        if (take_value(graph, index, value, "--bind", values, sources, command)) return 1;
+        at = end ? end + 1 : at + n;
+    }
+    for (int k = 0; k < inputs->n && graph->n_symbols; k++) {
+        porta_tensor_id id = porta_graph_find_tensor(graph, inputs->names[k]);
+        if (id < 0 || graph->tensors[id].kind != PORTA_TENSOR_INPUT) continue;
+        const porta_tensor *tensor = &graph->tensors[id];
+        bool named = false;
+        for (int d = 0; d < tensor->shape.rank; d++) named |= tensor->dim_symbol[d] != 0;
+        if (!named) continue;
+        porta_shape shape;
+        if (porta_npy_shape(context, inputs->paths[k], &shape)) {
+            fprintf(stderr, "%s: %s\n", command, porta_last_error(context));
+            return 1;
+        }
+        if (shape.rank != tensor->shape.rank) continue;     /* the read names the mismatch */
+        for (int d = 0; d < shape.rank; d++)
+            if (tensor->dim_symbol[d] &&
+                take_value(graph, tensor->dim_symbol[d] - 1, shape.dims[d], inputs->paths[k],
+                           values, sources, command))
+                return 1;
+    }
+    const char *names[PORTA_MAX_SYMBOLS];
+    int64_t given[PORTA_MAX_SYMBOLS];
+    int count = 0;
+    for (int i = 0; i < graph->n_symbols; i++)
+        if (values[i]) {
+            names[count] = graph->symbols[i].name;
+            given[count++] = values[i];
+        }
+    if (count && porta_graph_bind(graph, names, given, count)) {
+        fprintf(stderr, "%s: %s\n", command, porta_last_error(context));
+        return 1;
+    }
+    return 0;
 }
 
 /* One weight from the safetensors file into float64 values. */

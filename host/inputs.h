@@ -12,6 +12,7 @@
 
 typedef struct host_inputs {
     const char *weights_path;
+    const char *bind;                   /* --bind NAME=V,NAME=V (named dims) */
     uint64_t seed;
     int n;
     char *names[HOST_MAX_INPUTS];       /* owned */
@@ -22,6 +23,13 @@ typedef struct host_inputs {
  * returns 2 (a malformed or repeated name) or 1 (out of memory). */
 int host_inputs_add(host_inputs *inputs, const char *command, const char *spec);
 void host_inputs_free(host_inputs *inputs);
+
+/* Binds the graph's named dims (`S <= 128`): from --bind NAME=V,... and from the shapes of the
+ * --input files of inputs with such dims (they must agree); a dim given neither stays at its
+ * maximum. Returns 0, or 1 (a dim the files disagree on, a value past the maximum, a shape that
+ * no longer validates) or 2 (a malformed --bind) after a message. */
+int host_inputs_bind(porta_context *context, const char *command, porta_graph *graph,
+                     const host_inputs *inputs);
 
 /* Checks the --input names against the graph and the weights file's tensors against its
  * weights, then fills every input and weight of `values`: from its .npy file, else (a weight)

@@ -152,9 +152,10 @@ static void format_dims(const int64_t *dims, int rank, char *out, size_t size)
     porta_shape_format(&shape, out, size);
 }
 
-porta_status porta_npy_decode(porta_context *context, const char *source, const void *data,
-                              size_t length, const char *name, porta_dtype dtype,
-                              const porta_shape *shape, double *out)
+/* The magic string, version and header dictionary of an .npy file's bytes. */
+static porta_status read_header(porta_context *context, const char *source, const void *data,
+                                size_t length, npy_header *h, int *rank_seen,
+                                size_t *out_data_start)
 {
     const unsigned char *bytes = data;
     if (length < 10 || memcmp(bytes, NPY_MAGIC, 6))
@@ -172,10 +173,43 @@ porta_status porta_npy_decode(porta_context *context, const char *source, const 
                            "%s: not a valid .npy file: truncated header (%llu bytes declared, "
                            "%zu present)", source, (unsigned long long)header_length,
                            length - prefix);
-    npy_header h = {0};
-    int rank_seen = 0;
-    porta_status status = parse_header(context, source, (const char *)bytes + prefix,
-                                       (size_t)header_length, &h, &rank_seen);
+    *h = (npy_header){0};
+    *rank_seen = 0;
+    *out_data_start = prefix + (size_t)header_length;
+    return parse_header(context, source, (const char *)bytes + prefix, (size_t)header_length, h,
+                        rank_seen);
+}
+
+porta_status porta_npy_shape(porta_context *context, const char *path, porta_shape *out_shape)
+{
+    *out_shape = (porta_shape){0};
+    char *data;
+    size_t length, start;
+    porta_status status = porta_read_file(context, path, &data, &length);
+    if (status) return status;
+    npy_header h;
+    int rank_seen;
+    status = read_header(context, path, data, length, &h, &rank_seen, &start);
+    free(data);
+    if (status) return status;
+    if (rank_seen > PORTA_MAX_RANK)
+        return porta_error(context, PORTA_ERROR_SHAPE, "%s: rank %d is more than %d", path,
+                           rank_seen, PORTA_MAX_RANK);
+    out_shape->rank = h.rank;
+    for (int i = 0; i < h.rank; i++) out_shape->dims[i] = h.dims[i];
+    return PORTA_OK;
+}
+
+porta_status porta_npy_decode(porta_context *context, const char *source, const void *data,
+                              size_t length, const char *name, porta_dtype dtype,
+                              const porta_shape *shape, double *out)
+{
+    const unsigned char *bytes = data;
+    npy_header h;
+    int rank_seen;
+    size_t data_start;
+    porta_status status = read_header(context, source, data, length, &h, &rank_seen,
+                                      &data_start);
     if (status) return status;
 
     /* The dtype: little-endian only ('|' is fine for none of ours, '=' would be host order). */
@@ -216,7 +250,7 @@ porta_status porta_npy_decode(porta_context *context, const char *source, const 
                            name, expected, found);
     int64_t count = 1;
     for (int i = 0; i < shape->rank; i++) count *= shape->dims[i]; /* validated, no overflow */
-    size_t available = length - prefix - (size_t)header_length;
+    size_t available = length - data_start;
     if ((uint64_t)count > available / (size_t)size)
         return porta_error(context, PORTA_ERROR_IO,
                            "%s: not a valid .npy file: truncated data (%lld elements of %d bytes "
@@ -227,7 +261,7 @@ porta_status porta_npy_decode(porta_context *context, const char *source, const 
                            "%s: not a valid .npy file: %zu bytes after the %lld elements",
                            source, available - (size_t)count * (size_t)size, (long long)count);
 
-    const unsigned char *p = bytes + prefix + header_length;
+    const unsigned char *p = bytes + data_start;
     for (int64_t i = 0; i < count; i++, p += size) {
         uint64_t bits = little_endian(p, size);
         double v;

@@ -18,6 +18,9 @@ porta_status porta_npy_decode(porta_context *context, const char *source, const 
 porta_status porta_npy_read(porta_context *context, const char *path, const char *name,
                             porta_dtype dtype, const porta_shape *shape, double *out);
 
+/* The shape a file holds, from its header alone. */
+porta_status porta_npy_shape(porta_context *context, const char *path, porta_shape *out_shape);
+
 /* Encodes values as a version 1.0 .npy file of `dtype` ('<f4', '<f2' or '<i4'); f32 values are
  * rounded to float, f16 to nearest even, i32 toward zero (clamped). Free *out_data with free(). */
 porta_status porta_npy_encode(porta_context *context, porta_dtype dtype, const porta_shape *shape,

@@ -92,6 +92,37 @@ expect(run.returncode == 1 and "'nope'" in run.stderr, f'an unknown input: {run.
 run = porta_run('compare', graph, '--input', 'x')
 expect(run.returncode == 2 and 'NAME=PATH' in run.stderr, f'a malformed --input: {run.stderr!r}')
 
+# Named dims: --input files bind them, --bind too, each value checked.
+dyn = os.path.join(workdir, 'dyn.pg')
+with open(dyn, 'w') as f:
+    f.write('graph dyn\ninput x : f32[S <= 6, 3]\ninput m : f32[1, S]\n'
+            'y = add(relu(x), reshape(m, shape=[-1, 1]))\noutput y\n')
+x4, m4, m5 = (os.path.join(workdir, n) for n in ('x4.npy', 'm4.npy', 'm5.npy'))
+write_npy(x4, [4, 3], [1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 11, -12])
+write_npy(m4, [1, 4], [10, 20, 30, 40])
+write_npy(m5, [1, 5], [0] * 5)
+for device in ['ref'] + [d['id'] for d in json.loads(porta_run('devices', '--json').stdout)['devices']]:
+    run = porta_run('run', dyn, '--device', device, '--input', f'x={x4}', '--input', f'm={m4}',
+                    *([] if device == 'ref' else ['--check']),
+                    '--out', os.path.join(workdir, 'dyn-out'))
+    ys = [max(v, 0) + 10 * (1 + i // 3) for i, v in enumerate([1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 11, -12])]
+    line = next((l for l in run.stdout.splitlines() if l.startswith('y ')), '')
+    expect(run.returncode == 0 and 'f32[4, 3]' in line and f'min {min(ys):.9g}' in line
+           and f'max {max(ys):.9g}' in line, f'{device}: S from the files: {run.stderr} {line}')
+run = porta_run('run', dyn, '--device', 'ref', '--input', f'x={x4}', '--input', f'm={m5}')
+expect(run.returncode == 1 and "dim 'S' is 4" in run.stderr and 'but 5' in run.stderr,
+       f'files that disagree: {run.stderr!r}')
+run = porta_run('run', dyn, '--device', 'ref', '--bind', 'S=7', '--quiet')
+expect(run.returncode == 1 and 'S = 7 is outside 1..6' in run.stderr, f'past the maximum: {run.stderr!r}')
+run = porta_run('run', dyn, '--device', 'ref', '--bind', 'S=2', '--input', f'x={x4}', '--quiet')
+expect(run.returncode == 1 and "is 2 in --bind but 4" in run.stderr, f'--bind against a file: {run.stderr!r}')
+run = porta_run('run', dyn, '--device', 'ref', '--bind', 'T=2', '--quiet')
+expect(run.returncode == 1 and "no dim named 'T'" in run.stderr, f'an unknown dim: {run.stderr!r}')
+run = porta_run('run', dyn, '--device', 'ref', '--bind', 'S=x', '--quiet')
+expect(run.returncode == 2 and 'NAME=VALUE' in run.stderr, f'a malformed --bind: {run.stderr!r}')
+run = porta_run('run', dyn, '--device', 'ref', '--bind', 'S=3', '--out', os.path.join(workdir, 'dyn3'))
+expect(run.returncode == 0 and 'y  f32[3, 3]' in run.stdout, f'--bind S=3: {run.stdout!r} {run.stderr!r}')
+
 if failures:
     print('\n'.join(failures))
     sys.exit(1)
