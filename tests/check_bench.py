@@ -27,7 +27,8 @@ expect(bad.returncode == 2 and '--repeat' in bad.stderr, f'--repeat 0: {bad}')
 listed = subprocess.run([porta, 'bench', '--list'], capture_output=True, text=True, check=True)
 lines = listed.stdout.splitlines()
 suites = {line.split()[0] for line in lines}
-expect(suites == {'matmul', 'attention', 'softmax', 'layernorm', 'examples', 'dispatch', 'peak'},
+expect(suites == {'matmul', 'attention', 'softmax', 'layernorm', 'examples', 'dispatch', 'peak',
+                  'bind'},
        f'suites listed: {suites}')
 # 2 head dims x 4 key counts x 3 query-row counts x (plain, causal), less the causal cases with
 # more query rows than keys (512 rows over 128 keys, for both head dims).
@@ -111,6 +112,31 @@ for r in peak['results']:
 for device in devices:
     for case in units:
         expect((case, device) in found, f'peak {case} missing on {device}')
+
+# The bind suite: on every device, one program of the encoder layer with a named length bound
+# to new and seen lengths, against a program per length; its weights counted once (the layer's
+# 1,774,464 floats, packed in panels of whole columns, so at least that).
+bind_report = os.path.join(workdir, 'bind.json')
+run = subprocess.run([porta, 'bench', 'bind', '--repeat', '2', '--json', bind_report],
+                     capture_output=True, text=True)
+expect(run.returncode == 0, f'bench bind exit status {run.returncode}: {run.stdout}{run.stderr}')
+cases = {}
+for r in json.load(open(bind_report))['results']:
+    where = f"bind {r['case']} on {r['device']}"
+    expect(r['suite'] == 'bind' and r['status'] == 'ok', f"{where}: {r.get('message')}")
+    if r['status'] != 'ok':
+        continue
+    v = r['values']
+    expect(r['repetitions'] == 2 and 0 < v['min'] <= v['median'] <= v['max'] and r['ms'] == v['median'],
+           f'{where}: {r}')
+    cases[(r['case'], r['device'])] = r
+for device in devices:
+    for case in ('bind_new_length', 'bind_seen_length', 'program_per_length'):
+        expect((case, device) in cases, f'bind {case} missing on {device}')
+    first = cases.get(('bind_new_length', device))
+    if first:
+        expect(first['weight_bytes'] >= 1774464 * 4 and first['create_ms'] > 0
+               and first['kernels_after'] >= first['kernels_at_max'] > 0, f'bind on {device}: {first}')
 
 for failure in failures:
     print(failure)

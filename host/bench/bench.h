@@ -99,4 +99,17 @@ typedef struct bench_peak_result {
 
 porta_status bench_peak(porta_device *device, int reps, bench_peak_result *out);
 
+/* `porta bench bind` on one device (bind.c): milliseconds to make an encoder layer's program with
+ * a named length (S <= 128), to bind it to a length it has not seen and to one it has, and to
+ * make a new program for each length instead; its weight bytes (held once whatever the length)
+ * and the kernels it compiled at the maximum and after every length. */
+typedef struct bench_bind_result {
+    int reps;
+    double create_ms, new_ms[8], seen_ms[8], program_ms[8];
+    uint64_t weight_bytes;
+    int kernels_at_max, kernels_after;
+} bench_bind_result;
+
+porta_status bench_bind(porta_device *device, int reps, bench_bind_result *out);
+
 #endif

@@ -16,7 +16,7 @@
 #define PROGRESS_AFTER_MS 3000.0
 
 static const char *const all_suites[] = {"matmul", "attention", "softmax", "layernorm",
-                                         "examples", "dispatch", "peak"};
+                                         "examples", "dispatch", "peak", "bind"};
 #define N_SUITES (int)(sizeof all_suites / sizeof all_suites[0])
 
 typedef struct bench_args {
@@ -37,8 +37,8 @@ static int usage(FILE *out)
             "                   [--filter TEXT] [--seed N] [--json FILE] [--examples DIR]\n"
             "                   [--count N] [--list]\n"
             "\n"
-            "Suites: matmul, attention, softmax, layernorm, examples, dispatch, peak (default:\n"
-            "all).\n"
+            "Suites: matmul, attention, softmax, layernorm, examples, dispatch, peak, bind\n"
+            "(default: all).\n"
             "Each case runs on every device found, or on each --device given (\"all\": every\n"
             "device): compiled, run once, then timed up to N times (default 5), stopping once\n"
             "its timed runs pass S seconds (default 3). Prints the device time (the sum of the\n"
@@ -49,7 +49,9 @@ static int usage(FILE *out)
             "dispatch: microseconds per dispatch of a chain of --count (default 1000) tiny\n"
             "dependent dispatches. peak: the device's f32 FMA GFLOP/s, copy bandwidth (GB/s\n"
             "read plus written) and the latency of one tiny dispatch, from purpose-made\n"
-            "kernels. Exits 1 when a case fails or an output is outside its tolerance.\n");
+            "kernels. bind: milliseconds to bind an encoder layer's named length (S <= 128)\n"
+            "to a new length and to one seen before, against a new program per length.\n"
+            "Exits 1 when a case fails or an output is outside its tolerance.\n");
     return out == stdout ? 0 : 2;
 }
 
@@ -336,6 +338,55 @@ static int run_peak(porta_context *context, porta_device **devices, const porta_
     return rc;
 }
 
+static int run_bind(porta_context *context, porta_device **devices, const porta_device_desc *descs,
+                    int n_devices, const bench_args *a, cJSON *results)
+{
+    int rc = 0;
+    for (int d = 0; d < n_devices; d++) {
+        bench_bind_result r;
+        if (bench_bind(devices[d], a->options.repeat, &r)) {
+            printf("%-28s %-10s FAILED: %s\n", "bind", descs[d].id, porta_last_error(context));
+            cJSON *entry = cJSON_CreateObject();
+            cJSON_AddStringToObject(entry, "suite", "bind");
+            cJSON_AddStringToObject(entry, "case", "bind");
+            cJSON_AddStringToObject(entry, "device", descs[d].id);
+            cJSON_AddStringToObject(entry, "status", "failed");
+            cJSON_AddStringToObject(entry, "message", porta_last_error(context));
+            cJSON_AddItemToArray(results, entry);
+            rc = 1;
+            continue;
+        }
+        host_stats fresh = host_stats_of(r.new_ms, r.reps), seen = host_stats_of(r.seen_ms, r.reps),
+                   each = host_stats_of(r.program_ms, r.reps);
+        printf("%-28s %-10s create %.1f ms; bind a new length %.2f ms, a seen one %.2f ms; a new "
+               "program per length %.1f ms; kernels %d then %d; weights %.2f MiB once\n",
+               "bind", descs[d].id, r.create_ms, fresh.median, seen.median, each.median,
+               r.kernels_at_max, r.kernels_after, (double)r.weight_bytes / 1048576.0);
+        const char *names[] = {"bind_new_length", "bind_seen_length", "program_per_length"};
+        const double *values[] = {r.new_ms, r.seen_ms, r.program_ms};
+        for (int k = 0; k < 3; k++) {
+            host_stats stats = host_stats_of(values[k], r.reps);
+            cJSON *entry = cJSON_CreateObject();
+            cJSON_AddStringToObject(entry, "suite", "bind");
+            cJSON_AddStringToObject(entry, "case", names[k]);
+            cJSON_AddStringToObject(entry, "device", descs[d].id);
+            cJSON_AddStringToObject(entry, "status", "ok");
+            cJSON_AddNumberToObject(entry, "repetitions", r.reps);
+            cJSON_AddStringToObject(entry, "timed_by", "wall");
+            cJSON_AddNumberToObject(entry, "ms", stats.median);
+            cJSON_AddItemToObject(entry, "values", stats_json(&stats));
+            if (k == 0) {
+                cJSON_AddNumberToObject(entry, "create_ms", r.create_ms);
+                cJSON_AddNumberToObject(entry, "weight_bytes", (double)r.weight_bytes);
+                cJSON_AddNumberToObject(entry, "kernels_at_max", r.kernels_at_max);
+                cJSON_AddNumberToObject(entry, "kernels_after", r.kernels_after);
+            }
+            cJSON_AddItemToArray(results, entry);
+        }
+    }
+    return rc;
+}
+
 /* Every case of the suites, filtered; dispatch and peak have none (they are counted apart). */
 static int collect_cases(const bench_args *a, bench_case **out, int *out_count)
 {
@@ -343,6 +394,7 @@ static int collect_cases(const bench_args *a, bench_case **out, int *out_count)
     int count = 0;
     for (int s = 0; s < a->n_suites; s++)
         if (strcmp(a->suites[s], "dispatch") && strcmp(a->suites[s], "peak") &&
+            strcmp(a->suites[s], "bind") &&
             bench_suite_cases(a->suites[s], a->examples, &cases, &count)) {
             bench_cases_free(cases, count);
             return 1;
@@ -379,10 +431,13 @@ int porta_cmd_bench(int argc, char **argv)
     if (collect_cases(&a, &cases, &n_cases)) return 1;
     bool dispatch = wants(&a, "dispatch") && bench_filter_keeps(a.filter, "dispatch");
     bool peak = wants(&a, "peak") && bench_filter_keeps(a.filter, "peak");
+    bool bind = wants(&a, "bind") && bench_filter_keeps(a.filter, "bind");
     if (a.list) {
         for (int i = 0; i < n_cases; i++) printf("%-10s %s\n", cases[i].suite, cases[i].name);
         if (dispatch) printf("%-10s %s\n", "dispatch", "dispatch");
         if (peak) printf("%-10s %s\n", "peak", "fma_f32, bandwidth, latency");
+        if (bind) printf("%-10s %s\n", "bind", "bind_new_length, bind_seen_length, "
+                                               "program_per_length");
         bench_cases_free(cases, n_cases);
         return 0;
     }
@@ -422,6 +477,10 @@ int porta_cmd_bench(int argc, char **argv)
         if (peak) {
             print_header("peak");
             rc |= run_peak(context, devices, descs, n_devices, &a, results);
+        }
+        if (bind) {
+            print_header("bind");
+            rc |= run_bind(context, devices, descs, n_devices, &a, results);
         }
     }
     if (a.json && host_write_json("porta bench", a.json, root)) rc = 1;

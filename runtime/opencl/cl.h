@@ -103,6 +103,11 @@ struct porta_backend_kernel {
     cl_program program;                 /* owned by the device's program list */
     const porta_kernel_source *source;
     size_t local_size[3];
+    /* kernel objects of destroyed sequences, for the next sequence to set arguments on: creating
+     * them costs rusticl about a millisecond each, and a program bound to a new length records
+     * its dispatches again (record.c); released with the kernel, which outlives its sequences */
+    cl_kernel *spare;
+    int n_spare, cap_spare;
 };
 
 /* device.c: fills caps from clGetDeviceInfo. */

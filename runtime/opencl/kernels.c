@@ -249,5 +249,8 @@ porta_status porta_cl_kernel_create(porta_backend_device *device, const porta_ke
 
 void porta_cl_kernel_destroy(porta_backend_kernel *kernel)
 {
+    if (!kernel) return;
+    for (int i = 0; i < kernel->n_spare; i++) kernel->device->api.clReleaseKernel(kernel->spare[i]);
+    free(kernel->spare);
     free(kernel);   /* the program stays with the device for reuse */
 }

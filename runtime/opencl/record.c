@@ -12,6 +12,7 @@
 
 typedef struct recorded {
     cl_kernel kernel;
+    porta_backend_kernel *owner;                /* where the kernel object goes back to */
     size_t global[3], local[3];
     cl_mem sub_buffers[PORTA_MAX_BINDINGS];   /* NULL where the whole buffer is bound */
 } recorded;
@@ -39,6 +40,20 @@ static void release_events(porta_backend_sequence *sequence)
         }
 }
 
+/* Hands a kernel object back to its kernel for a later sequence; false when out of memory. */
+static bool keep_spare(porta_backend_kernel *kernel, cl_kernel object)
+{
+    if (kernel->n_spare == kernel->cap_spare) {
+        int capacity = kernel->cap_spare ? 2 * kernel->cap_spare : 8;
+        cl_kernel *grown = realloc(kernel->spare, (size_t)capacity * sizeof *grown);
+        if (!grown) return false;
+        kernel->spare = grown;
+        kernel->cap_spare = capacity;
+    }
+    kernel->spare[kernel->n_spare++] = object;
+    return true;
+}
+
 void porta_cl_sequence_destroy(porta_backend_sequence *sequence)
 {
     if (!sequence) return;
@@ -47,7 +62,7 @@ void porta_cl_sequence_destroy(porta_backend_sequence *sequence)
     release_events(sequence);
     for (int i = 0; sequence->dispatches && i < sequence->n; i++) {
         recorded *r = &sequence->dispatches[i];
-        if (r->kernel) api->clReleaseKernel(r->kernel);
+        if (r->kernel && !keep_spare(r->owner, r->kernel)) api->clReleaseKernel(r->kernel);
         for (int b = 0; b < PORTA_MAX_BINDINGS; b++)
             if (r->sub_buffers[b]) api->clReleaseMemObject(r->sub_buffers[b]);
     }
@@ -109,7 +124,9 @@ static porta_status record_one(porta_backend_device *device, const porta_dispatc
                            "the kernel takes %d and %d", index, source->name, dispatch->n_bindings,
                            dispatch->param_bytes, source->n_buffers, source->n_params * 4);
     cl_int err = CL_SUCCESS;
-    r->kernel = api->clCreateKernel(kernel->program, source->name, &err);
+    r->owner = dispatch->kernel;
+    if (r->owner->n_spare) r->kernel = r->owner->spare[--r->owner->n_spare];
+    else r->kernel = api->clCreateKernel(kernel->program, source->name, &err);
     if (!r->kernel || err != CL_SUCCESS) return porta_cl_fail(context, "clCreateKernel", err, source->name);
 
     cl_uint arg = 0;
