@@ -28,6 +28,17 @@ def save(folder, name, array):
     np.save(os.path.join(folder, "ref", name + ".npy"), np.ascontiguousarray(array))
 
 
+def perturb(model):
+    """transformers initializes biases to 0 and norm gains to 1, where a graph that drops one
+    would still match; random values make every tensor count."""
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if name.endswith("bias"):
+                parameter.normal_(0.0, 0.1)
+            elif parameter.dim() == 1:
+                parameter.copy_(1.0 + 0.1 * torch.randn_like(parameter))
+
+
 def tidy(folder):
     """Leaves only what the tests use: no generation_config.json, no stale shards."""
     for name in os.listdir(folder):
@@ -45,6 +56,7 @@ def bert():
                                      max_position_embeddings=64, type_vocab_size=2,
                                      initializer_range=0.2)
     model = transformers.BertModel(config, add_pooling_layer=False).eval()
+    perturb(model)
     model.save_pretrained(folder, safe_serialization=True)
     ids = torch.tensor([[2, 17, 33, 5, 90, 64, 11, 3], [2, 45, 8, 119, 3, 0, 0, 0]],
                        dtype=torch.int32)
@@ -86,8 +98,10 @@ def gpt2():
     tidy(folder)
     torch.manual_seed(2)
     config = transformers.GPT2Config(vocab_size=200, n_positions=64, n_embd=48, n_layer=2,
-                                     n_head=4, initializer_range=0.2)
+                                     n_head=4, initializer_range=0.2, bos_token_id=1,
+                                     eos_token_id=2)
     model = transformers.GPT2LMHeadModel(config).eval()
+    perturb(model)
     model.save_pretrained(folder, safe_serialization=True)
     decoder_refs(folder, model, [5, 77, 12, 150, 3])
 
@@ -104,6 +118,7 @@ def llama():
                                       initializer_range=0.2)
     config.rope_parameters = {"rope_type": "default", "rope_theta": 500000.0}
     model = transformers.LlamaForCausalLM(config).eval()
+    perturb(model)
     # shards of about 100 kB: an index file and several model-0000k-of-0000n.safetensors
     model.save_pretrained(folder, safe_serialization=True, max_shard_size="100KB")
     decoder_refs(folder, model, [1, 200, 31, 7, 99, 18])
