@@ -7,11 +7,12 @@
 #include <string.h>
 
 #define W(name, rank, ...) \
-    import_weightf(job, &t, name, rank, (const int64_t[]){__VA_ARGS__}, "%s%s", prefix, key)
+    import_weightf(job, &job->text, name, rank, (const int64_t[]){__VA_ARGS__}, "%s%s", prefix, key)
 
 typedef struct bert_config {
     int hidden, heads, layers, inner, vocab, positions, types, position_offset;
     double eps;
+    char eps_text[32];
     const char *act_open, *act_close;
 } bert_config;
 
@@ -44,6 +45,7 @@ static int read_config(import_job *job, bert_config *c)
     if (c->types < 1) return import_fail(job, "config.json: \"type_vocab_size\" is 0");
     /* RoBERTa counts positions from padding_idx + 1: row padding_idx + 1 + i is position i. */
     c->position_offset = roberta ? pad + 1 : 0;
+    pg_float(c->eps, c->eps_text);
     if (c->positions <= c->position_offset)
         return import_fail(job, "config.json: \"max_position_embeddings\" %d leaves no position "
                            "after the padding offset %d", c->positions, c->position_offset);
@@ -90,12 +92,12 @@ int import_bert(import_job *job)
         return import_fail(job, "--normalize needs --pooling mean or cls");
     const char *prefix = find_prefix(job);
     int B = job->result->batch, S = job->result->max_seq, D = c.hidden;
-    pg_text t = {0};
+    pg_text *t = &job->text;
     char word[160], pos[160], type[160], g[160], b[160], key[256];
-    pg_printf(&t, "# %s encoder imported from %s\ngraph %s\n", job->result->model_type, job->dir,
+    pg_printf(t, "# %s encoder imported from %s\ngraph %s\n", job->result->model_type, job->dir,
               job->result->model_type);
-    pg_printf(&t, "input ids : i32[%d, %d]\ninput mask : i32[%d, %d]\n", B, S, B, S);
-    if (c.types > 1) pg_printf(&t, "input token_types : i32[%d, %d]\n", B, S);
+    pg_printf(t, "input ids : i32[%d, %d]\ninput mask : i32[%d, %d]\n", B, S, B, S);
+    if (c.types > 1) pg_printf(t, "input token_types : i32[%d, %d]\n", B, S);
 
     snprintf(key, sizeof key, "embeddings.word_embeddings.weight");
     if (W(word, 2, c.vocab, D)) return 1;
@@ -107,13 +109,13 @@ int import_bert(import_job *job)
     if (W(g, 1, D)) return 1;
     snprintf(key, sizeof key, "embeddings.LayerNorm.bias");
     if (W(b, 1, D)) return 1;
-    pg_printf(&t, "keep = reshape(mask, shape=[%d, 1, 1, %d])\n", B, S);
-    pg_printf(&t, "positions = slice(%s, axis=0, start=%d, end=%d)\n", pos, c.position_offset,
+    pg_printf(t, "keep = reshape(mask, shape=[%d, 1, 1, %d])\n", B, S);
+    pg_printf(t, "positions = slice(%s, axis=0, start=%d, end=%d)\n", pos, c.position_offset,
               c.position_offset + S);
-    if (c.types > 1) pg_printf(&t, "types = embedding(token_types, %s)\n", type);
-    else pg_printf(&t, "types = slice(%s, axis=0, start=0, end=1)\n", type);
-    pg_printf(&t, "embedded = add(add(embedding(ids, %s), positions), types)\n", word);
-    pg_printf(&t, "x.0 = layernorm(embedded, %s, %s, eps=%.17g)\n", g, b, c.eps);
+    if (c.types > 1) pg_printf(t, "types = embedding(token_types, %s)\n", type);
+    else pg_printf(t, "types = slice(%s, axis=0, start=0, end=1)\n", type);
+    pg_printf(t, "embedded = add(add(embedding(ids, %s), positions), types)\n", word);
+    pg_printf(t, "x.0 = layernorm(embedded, %s, %s, eps=%s)\n", g, b, c.eps_text);
 
     static const struct {
         const char *key;
@@ -143,19 +145,19 @@ int import_bert(import_job *job)
         char out[32];
         if (l == c.layers - 1) snprintf(out, sizeof out, "last_hidden_state");
         else snprintf(out, sizeof out, "x.%d", l + 1);
-        pg_printf(&t, "q.%d = linear(x.%d, %s, %s)\n", l, l, w[0], bias[0]);
-        pg_printf(&t, "k.%d = linear(x.%d, %s, %s)\n", l, l, w[1], bias[1]);
-        pg_printf(&t, "v.%d = linear(x.%d, %s, %s)\n", l, l, w[2], bias[2]);
-        pg_printf(&t, "a.%d = attention(q.%d, k.%d, v.%d, mask=keep, heads=%d)\n", l, l, l, l,
+        pg_printf(t, "q.%d = linear(x.%d, %s, %s)\n", l, l, w[0], bias[0]);
+        pg_printf(t, "k.%d = linear(x.%d, %s, %s)\n", l, l, w[1], bias[1]);
+        pg_printf(t, "v.%d = linear(x.%d, %s, %s)\n", l, l, w[2], bias[2]);
+        pg_printf(t, "a.%d = attention(q.%d, k.%d, v.%d, mask=keep, heads=%d)\n", l, l, l, l,
                   c.heads);
-        pg_printf(&t, "h.%d = layernorm(add(x.%d, linear(a.%d, %s, %s)), %s, %s, eps=%.17g)\n", l,
-                  l, l, w[3], bias[3], g1, b1, c.eps);
-        pg_printf(&t, "f.%d = linear(%slinear(h.%d, %s, %s)%s, %s, %s)\n", l, c.act_open, l,
+        pg_printf(t, "h.%d = layernorm(add(x.%d, linear(a.%d, %s, %s)), %s, %s, eps=%s)\n", l,
+                  l, l, w[3], bias[3], g1, b1, c.eps_text);
+        pg_printf(t, "f.%d = linear(%slinear(h.%d, %s, %s)%s, %s, %s)\n", l, c.act_open, l,
                   w[4], bias[4], c.act_close, w[5], bias[5]);
-        pg_printf(&t, "%s = layernorm(add(h.%d, f.%d), %s, %s, eps=%.17g)\n", out, l, l, g2, b2,
-                  c.eps);
+        pg_printf(t, "%s = layernorm(add(h.%d, f.%d), %s, %s, eps=%s)\n", out, l, l, g2, b2,
+                  c.eps_text);
     }
-    if (c.layers == 0) pg_printf(&t, "last_hidden_state = scale(x.0, s=1.0)\n");
-    write_pooling(job, &t, B, D);
-    return import_add_graph(job, "encoder", &t);
+    if (c.layers == 0) pg_printf(t, "last_hidden_state = scale(x.0, s=1.0)\n");
+    write_pooling(job, t, B, D);
+    return import_add_graph(job, "encoder", t);
 }

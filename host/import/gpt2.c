@@ -10,6 +10,7 @@
 typedef struct gpt2_config {
     int hidden, heads, layers, inner, vocab, positions;
     double eps;
+    char eps_text[32];
     const char *act_open, *act_close;
     const char *prefix; /* "transformer." when saved with the lm_head */
 } gpt2_config;
@@ -40,6 +41,7 @@ static int read_config(import_job *job, gpt2_config *c)
         return import_fail(job, "config.json: \"n_embd\" %d is not a multiple of \"n_head\" %d",
                            c->hidden, c->heads);
     c->prefix = import_has(job, "transformer.wte.weight") ? "transformer." : "";
+    pg_float(c->eps, c->eps_text);
     import_result *r = job->result;
     r->decoder = true;
     r->layers = c->layers;
@@ -69,8 +71,8 @@ static int write_layer(import_job *job, const gpt2_config *c, pg_text *t, int l,
         (key = "mlp.c_proj.weight", W(w2, 2, c->inner, D)) ||
         (key = "mlp.c_proj.bias", W(c2, 1, D)))
         return 1;
-    pg_printf(t, "qkv.%d = add(matmul(layernorm(x.%d, %s, %s, eps=%.17g), %s), %s)\n", l, l, g1,
-              b1, c->eps, wqkv, bqkv);
+    pg_printf(t, "qkv.%d = add(matmul(layernorm(x.%d, %s, %s, eps=%s), %s), %s)\n", l, l, g1,
+              b1, c->eps_text, wqkv, bqkv);
     pg_printf(t, "q.%d = split_heads(slice(qkv.%d, axis=-1, start=0, end=%d), heads=%d)\n", l, l,
               D, H);
     char k_new[128], v_new[128];
@@ -80,8 +82,8 @@ static int write_layer(import_job *job, const gpt2_config *c, pg_text *t, int l,
              l, 2 * D, 3 * D, H);
     import_decoder_attention(t, l, decode, k_new, v_new);
     pg_printf(t, "h.%d = add(x.%d, add(matmul(a.%d, %s), %s))\n", l, l, l, wo, bo);
-    pg_printf(t, "x.%d = add(h.%d, add(matmul(%sadd(matmul(layernorm(h.%d, %s, %s, eps=%.17g), "
-              "%s), %s)%s, %s), %s))\n", l + 1, l, c->act_open, l, g2, b2, c->eps, w1, c1,
+    pg_printf(t, "x.%d = add(h.%d, add(matmul(%sadd(matmul(layernorm(h.%d, %s, %s, eps=%s), "
+              "%s), %s)%s, %s), %s))\n", l + 1, l, c->act_open, l, g2, b2, c->eps_text, w1, c1,
               c->act_close, w2, c2);
     return 0;
 }
@@ -90,7 +92,7 @@ static int write_layer(import_job *job, const gpt2_config *c, pg_text *t, int l,
 
 static int write_graph(import_job *job, const gpt2_config *c, bool decode)
 {
-    pg_text text = {0}, *t = &text;
+    pg_text *t = &job->text;
     int S = job->result->max_seq, D = c->hidden;
     char wte[160], wpe[160], gf[160], bf[160], head[160];
     pg_printf(t, "# gpt2 %s graph imported from %s\ngraph gpt2_%s\n", decode ? "decode" : "prefill",
@@ -112,8 +114,8 @@ static int write_graph(import_job *job, const gpt2_config *c, bool decode)
                    wpe, S);
     for (int l = 0; l < c->layers; l++)
         if (write_layer(job, c, t, l, decode)) return 1;
-    pg_printf(t, "logits = linear(layernorm(x.%d, %s, %s, eps=%.17g), %s)\n", c->layers, gf, bf,
-              c->eps, head);
+    pg_printf(t, "logits = linear(layernorm(x.%d, %s, %s, eps=%s), %s)\n", c->layers, gf, bf,
+              c->eps_text, head);
     import_decoder_outputs(job, t, decode);
     return import_add_graph(job, decode ? "decode" : "prefill", t);
 }
@@ -121,9 +123,5 @@ static int write_graph(import_job *job, const gpt2_config *c, bool decode)
 int import_gpt2(import_job *job)
 {
     gpt2_config c;
-    if (read_config(job, &c)) return 1;
-    if (job->options.pooling || job->options.normalize)
-        return import_fail(job, "--pooling and --normalize are for encoders; %s is a decoder",
-                           job->result->model_type);
-    return write_graph(job, &c, false) || write_graph(job, &c, true);
+    return read_config(job, &c) || write_graph(job, &c, false) || write_graph(job, &c, true);
 }

@@ -109,15 +109,16 @@ static char *read_text(const char *path, char *message, size_t size)
 
 typedef struct family {
     const char *model_type;
+    bool decoder;
     int (*build)(import_job *);
     const char *architectures[6];
 } family;
 
 static const family families[] = {
-    {"bert", import_bert, {"BertModel", "BertForMaskedLM", "BertForPreTraining"}},
-    {"roberta", import_bert, {"RobertaModel", "RobertaForMaskedLM", "XLMRobertaModel"}},
-    {"gpt2", import_gpt2, {"GPT2LMHeadModel", "GPT2Model"}},
-    {"llama", import_llama, {"LlamaForCausalLM"}},
+    {"bert", false, import_bert, {"BertModel", "BertForMaskedLM", "BertForPreTraining"}},
+    {"roberta", false, import_bert, {"RobertaModel", "RobertaForMaskedLM", "XLMRobertaModel"}},
+    {"gpt2", true, import_gpt2, {"GPT2LMHeadModel", "GPT2Model"}},
+    {"llama", true, import_llama, {"LlamaForCausalLM"}},
 };
 #define FAMILY_COUNT ((int)(sizeof families / sizeof families[0]))
 
@@ -231,8 +232,12 @@ int porta_import_checkpoint(const char *dir, const import_options *options,
     job.weights_path = result->weights_path;
     if (!job.failed && porta_weights_open(context, result->weights_path, &job.weights))
         import_fail(&job, "%s", porta_last_error(context));
+    if (!job.failed && f->decoder && (job.options.pooling || job.options.normalize))
+        import_fail(&job, "--pooling and --normalize are for encoders; %s is a decoder",
+                    result->model_type);
     if (!job.failed) f->build(&job);
     if (!job.failed) validate_graphs(&job, context);
+    free(job.text.data);
     porta_weights_close(job.weights);
     porta_context_destroy(context);
     cJSON_Delete(config);

@@ -9,6 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The .pg text of one graph. */
+typedef struct pg_text {
+    char *data;
+    size_t length, capacity;
+    bool out_of_memory;
+} pg_text;
+
 /* What one architecture's builder works from. */
 typedef struct import_job {
     const char *dir;
@@ -18,6 +25,7 @@ typedef struct import_job {
     import_options options;
     import_result *result;
     bool failed;        /* a message is in result->message */
+    pg_text text;       /* the graph being written; freed if a failure leaves it unfinished */
 } import_job;
 
 /* Records the first failure: "MESSAGE" into result->message. Returns 1. */
@@ -33,15 +41,11 @@ const char *import_config_string(import_job *job, const char *field);
  * value but null or false is refused). `why` says what the importer lacks. */
 int import_config_refuse(import_job *job, const char *field, const char *allowed, const char *why);
 
-/* The .pg text of one graph. */
-typedef struct pg_text {
-    char *data;
-    size_t length, capacity;
-    bool out_of_memory;
-} pg_text;
-
 void pg_printf(pg_text *text, const char *format, ...) __attribute__((format(printf, 2, 3)));
 const char *pg_dtype(const import_job *job);
+/* `value` as the shortest decimal that reads back as the same double, with a '.' or an
+ * exponent (a .pg float). */
+void pg_float(double value, char out[32]);
 
 /* True when the checkpoint holds `key`. */
 bool import_has(import_job *job, const char *key);

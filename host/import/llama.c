@@ -9,6 +9,7 @@
 typedef struct llama_config {
     int hidden, heads, kv_heads, head_dim, layers, inner, vocab, positions;
     double eps, theta;
+    char eps_text[32], theta_text[32];
     int attention_bias, mlp_bias;
     const char *act_open, *act_close;
 } llama_config;
@@ -68,6 +69,8 @@ static int read_config(import_job *job, llama_config *c)
     if (job->failed ||
         import_activation(job, "hidden_act", act ? act : "silu", &c->act_open, &c->act_close))
         return 1;
+    pg_float(c->eps, c->eps_text);
+    pg_float(c->theta, c->theta_text);
     import_result *r = job->result;
     r->decoder = true;
     r->layers = c->layers;
@@ -112,16 +115,16 @@ static int write_layer(import_job *job, const llama_config *c, pg_text *t, int l
         return 1;
     char position[32] = "";
     if (decode) snprintf(position, sizeof position, "position=pos, ");
-    pg_printf(t, "n.%d = rmsnorm(x.%d, %s, eps=%.17g)\n", l, l, n1, c->eps);
-    pg_printf(t, "q.%d = rope(split_heads(linear(n.%d, %s), heads=%d), %sbase=%.17g, mode=\"half\")\n",
-              l, l, q, H, position, c->theta);
+    pg_printf(t, "n.%d = rmsnorm(x.%d, %s, eps=%s)\n", l, l, n1, c->eps_text);
+    pg_printf(t, "q.%d = rope(split_heads(linear(n.%d, %s), heads=%d), %sbase=%s, mode=\"half\")\n",
+              l, l, q, H, position, c->theta_text);
     char k_new[600], v_new[600];
-    snprintf(k_new, sizeof k_new, "rope(split_heads(linear(n.%d, %s), heads=%d), %sbase=%.17g, "
-             "mode=\"half\")", l, k, G, position, c->theta);
+    snprintf(k_new, sizeof k_new, "rope(split_heads(linear(n.%d, %s), heads=%d), %sbase=%s, "
+             "mode=\"half\")", l, k, G, position, c->theta_text);
     snprintf(v_new, sizeof v_new, "split_heads(linear(n.%d, %s), heads=%d)", l, v, G);
     import_decoder_attention(t, l, decode, k_new, v_new);
     pg_printf(t, "h.%d = add(x.%d, linear(a.%d, %s))\n", l, l, l, o);
-    pg_printf(t, "m.%d = rmsnorm(h.%d, %s, eps=%.17g)\n", l, l, n2, c->eps);
+    pg_printf(t, "m.%d = rmsnorm(h.%d, %s, eps=%s)\n", l, l, n2, c->eps_text);
     pg_printf(t, "x.%d = add(h.%d, linear(mul(%slinear(m.%d, %s)%s, linear(m.%d, %s)), %s))\n",
               l + 1, l, c->act_open, l, gate, c->act_close, l, up, down);
     return 0;
@@ -129,7 +132,7 @@ static int write_layer(import_job *job, const llama_config *c, pg_text *t, int l
 
 static int write_graph(import_job *job, const llama_config *c, bool decode)
 {
-    pg_text text = {0}, *t = &text;
+    pg_text *t = &job->text;
     char embed[160], norm[160], head[160];
     int D = c->hidden;
     pg_printf(t, "# llama %s graph imported from %s\ngraph llama_%s\n",
@@ -145,11 +148,8 @@ static int write_graph(import_job *job, const llama_config *c, bool decode)
         failed = import_weightf(job, t, head, 2, (const int64_t[]){c->vocab, D}, "lm_head.weight");
     if (!failed) pg_printf(t, "x.0 = embedding(ids, %s)\n", embed);
     for (int l = 0; l < c->layers && !failed; l++) failed = write_layer(job, c, t, l, decode);
-    if (failed) {
-        free(text.data);
-        return 1;
-    }
-    pg_printf(t, "logits = linear(rmsnorm(x.%d, %s, eps=%.17g), %s)\n", c->layers, norm, c->eps,
+    if (failed) return 1;
+    pg_printf(t, "logits = linear(rmsnorm(x.%d, %s, eps=%s), %s)\n", c->layers, norm, c->eps_text,
               head);
     import_decoder_outputs(job, t, decode);
     return import_add_graph(job, decode ? "decode" : "prefill", t);
@@ -158,9 +158,5 @@ static int write_graph(import_job *job, const llama_config *c, bool decode)
 int import_llama(import_job *job)
 {
     llama_config c;
-    if (read_config(job, &c)) return 1;
-    if (job->options.pooling || job->options.normalize)
-        return import_fail(job, "--pooling and --normalize are for encoders; %s is a decoder",
-                           job->result->model_type);
-    return write_graph(job, &c, false) || write_graph(job, &c, true);
+    return read_config(job, &c) || write_graph(job, &c, false) || write_graph(job, &c, true);
 }

@@ -40,6 +40,19 @@ const char *pg_dtype(const import_job *job)
     return job->options.dtype == PORTA_F16 ? "f16" : "f32";
 }
 
+void pg_float(double value, char out[32])
+{
+    if (value == (double)(long long)value && value > -1e15 && value < 1e15) {
+        snprintf(out, 32, "%.1f", value); /* 500000.0, not 5e+05 */
+        return;
+    }
+    for (int digits = 1; digits <= 17; digits++) {
+        snprintf(out, 32, "%.*g", digits, value);
+        if (strtod(out, NULL) == value) break;
+    }
+    if (!strpbrk(out, ".eEn")) strcat(out, ".0");
+}
+
 bool import_has(import_job *job, const char *key)
 {
     return porta_weights_find(job->weights, key) >= 0;
