@@ -71,6 +71,15 @@ static int compare_entries(const void *a, const void *b)
     return strcmp(((const weight_entry *)a)->name, ((const weight_entry *)b)->name);
 }
 
+static const porta_weights *shard_named(const porta_weights *set, const char *name)
+{
+    for (int i = 0; i < set->n_shards; i++) {
+        const char *slash = strrchr(set->shards[i]->path, '/');
+        if (!strcmp(slash ? slash + 1 : set->shards[i]->path, name)) return set->shards[i];
+    }
+    return NULL;
+}
+
 /* Opens every shard the index names once, in the order first named. */
 static porta_status open_shards(porta_weights *set, const char *path, const cJSON *map)
 {
@@ -81,12 +90,7 @@ static porta_status open_shards(porta_weights *set, const char *path, const cJSO
         return porta_error(set->context, PORTA_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
     const cJSON *item;
     cJSON_ArrayForEach(item, map) {
-        bool seen = false;
-        for (int i = 0; i < set->n_shards && !seen; i++) {
-            const char *shard = strrchr(set->shards[i]->path, '/');
-            seen = !strcmp(shard ? shard + 1 : set->shards[i]->path, item->valuestring);
-        }
-        if (seen) continue;
+        if (shard_named(set, item->valuestring)) continue;
         char *shard_path = join(path, dir_length, item->valuestring);
         if (!shard_path)
             return porta_error(set->context, PORTA_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
@@ -130,11 +134,14 @@ static porta_status merge_entries(porta_weights *set, const char *path, const cJ
                                "%s: tensor '%s' is in more than one shard", path,
                                set->entries[i].name);
     const cJSON *item;
-    cJSON_ArrayForEach(item, map)
-        if (porta_weights_find(set, item->string) < 0)
+    cJSON_ArrayForEach(item, map) {
+        int found = porta_weights_find(set, item->string);
+        const porta_weights *shard = shard_named(set, item->valuestring);
+        if (found < 0 || !shard || set->entries[found].data != shard->data)
             return porta_error(set->context, PORTA_ERROR_PARSE,
                                "%s: tensor '%s' is not in its shard '%s'", path, item->string,
                                item->valuestring);
+    }
     return PORTA_OK;
 }
 
