@@ -3,7 +3,8 @@
 make_checkpoints.py) are imported and run on the CPU reference and on every device, and their
 outputs compared with the outputs transformers gave for the same inputs:
 
-  BERT   last hidden state of a padded batch of two
+  BERT     last hidden state of a padded batch of two (and the first token, --pooling cls)
+  RoBERTa  the same, on the unmasked tokens
   GPT-2  prompt logits from the prefill graph, then eight greedy decode steps, each step's
   Llama  logits and token against transformers' greedy generation (sharded checkpoint)
 
@@ -143,8 +144,22 @@ def check_bert():
         if out:
             _, got = read_npy(os.path.join(out, 'last_hidden_state.npy'))
             compare(f'bert last_hidden_state on {device}', got, want)
+    # --pooling cls: the first token's hidden state
+    cls_graph = os.path.join(workdir, 'bert-cls.pg')
+    r = porta_cmd('import', os.path.join(models, 'bert'), '-o', cls_graph, '--batch', '2',
+                  '--max-seq', '8', '--pooling', 'cls')
+    if expect(r.returncode == 0, f'porta import bert --pooling cls: {r.stderr}'):
+        out = run_graph(cls_graph, 'ref', os.path.join(models, 'bert'), inputs,
+                        os.path.join(workdir, 'bert-cls'))
+        if out:
+            shape, _ = read_npy(os.path.join(ref, 'last_hidden_state.npy'))
+            S, D = shape[1], shape[2]
+            first = want[0:D] + want[S * D:S * D + D]
+            _, got = read_npy(os.path.join(out, 'pooled.npy'))
+            compare('bert pooled (cls) on ref', got, first)
     if not POOLING_OPS:
-        print('bert pooled and normalized: not checked (the pooling ops are not in this tree)')
+        print('bert pooled (mean) and normalized: not checked (the pooling ops are not in this '
+              'tree)')
         return
     pooled_graph = os.path.join(workdir, 'bert-pooled.pg')
     r = porta_cmd('import', os.path.join(models, 'bert'), '-o', pooled_graph, '--batch', '2',
@@ -159,6 +174,30 @@ def check_bert():
                 _, got = read_npy(os.path.join(out, name + '.npy'))
                 _, want = read_npy(os.path.join(ref, name + '.npy'))
                 compare(f'bert {name} on {device}', got, want)
+
+
+def check_roberta():
+    """Positions counted from padding_idx + 1, one token type. transformers gives padding
+    tokens position padding_idx, so only the unmasked tokens are compared."""
+    ref = os.path.join(models, 'roberta', 'ref')
+    graph = os.path.join(workdir, 'roberta.pg')
+    r = porta_cmd('import', os.path.join(models, 'roberta'), '-o', graph, '--batch', '2',
+                  '--max-seq', '8')
+    if not expect(r.returncode == 0, f'porta import roberta: {r.stderr}'):
+        return
+    inputs = {n: os.path.join(ref, n + '.npy') for n in ('ids', 'mask')}
+    shape, want = read_npy(os.path.join(ref, 'last_hidden_state.npy'))
+    _, mask = read_npy(os.path.join(ref, 'mask.npy'))
+    D = shape[-1]
+    kept = [i for i, m in enumerate(mask) if m]
+    want = [v for i in kept for v in want[i * D:(i + 1) * D]]
+    for device in devices:
+        out = run_graph(graph, device, os.path.join(models, 'roberta'), inputs,
+                        os.path.join(workdir, 'roberta-' + device.replace(':', '')))
+        if out:
+            _, got = read_npy(os.path.join(out, 'last_hidden_state.npy'))
+            got = [v for i in kept for v in got[i * D:(i + 1) * D]]
+            compare(f'roberta last_hidden_state (unmasked tokens) on {device}', got, want)
 
 
 # ---- decoders: prefill, then greedy decode steps ---------------------------------------------
@@ -363,6 +402,7 @@ def check_errors():
 
 
 check_bert()
+check_roberta()
 check_decoder('llama')
 check_decoder('gpt2')
 check_sensitivity()

@@ -5,6 +5,7 @@ Run by hand (needs torch, transformers and numpy), never by the test suite; its 
 committed. Every model is random from a fixed seed, small enough to keep in the repository:
 
   bert/   BertModel: last hidden state, mean-pooled and l2-normalized embedding (inputs padded)
+  roberta/ RobertaModel (positions from padding_idx + 1, one token type): last hidden state
   gpt2/   GPT2LMHeadModel (tied lm_head): prompt logits, greedy continuation
   llama/  LlamaForCausalLM, grouped K/V heads, untied lm_head, saved in shards with an index:
           prompt logits, greedy continuation
@@ -76,6 +77,29 @@ def bert():
     save(folder, "normalized", normalized.numpy())
 
 
+def roberta():
+    """RoBERTa counts positions from padding_idx + 1 and has one token type."""
+    folder = os.path.join(HERE, "roberta")
+    os.makedirs(folder, exist_ok=True)
+    tidy(folder)
+    torch.manual_seed(4)
+    config = transformers.RobertaConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2,
+                                        num_attention_heads=4, intermediate_size=64,
+                                        max_position_embeddings=40, type_vocab_size=1,
+                                        pad_token_id=1, initializer_range=0.2)
+    model = transformers.RobertaModel(config, add_pooling_layer=False).eval()
+    perturb(model)
+    model.save_pretrained(folder, safe_serialization=True)
+    ids = torch.tensor([[0, 17, 33, 5, 90, 64, 11, 2], [0, 45, 8, 99, 2, 1, 1, 1]],
+                       dtype=torch.int32)
+    mask = (ids != 1).to(torch.int32)
+    with torch.no_grad():
+        h = model(input_ids=ids.long(), attention_mask=mask.long()).last_hidden_state
+    save(folder, "ids", ids.numpy())
+    save(folder, "mask", mask.numpy())
+    save(folder, "last_hidden_state", h.numpy())
+
+
 def decoder_refs(folder, model, prompt):
     """Prompt logits [1, P, V], the greedy continuation, and the logits of the whole greedy
     sequence (prompt + new tokens) so that every decode step can be checked."""
@@ -127,5 +151,6 @@ def llama():
 if __name__ == "__main__":
     print("torch", torch.__version__, "transformers", transformers.__version__, file=sys.stderr)
     bert()
+    roberta()
     gpt2()
     llama()
