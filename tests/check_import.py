@@ -22,6 +22,8 @@ import struct
 import subprocess
 import sys
 
+from npy_files import read_npy, write_npy
+
 porta, models, workdir = sys.argv[1], sys.argv[2], sys.argv[3]
 shutil.rmtree(workdir, ignore_errors=True)
 os.makedirs(workdir)
@@ -44,31 +46,8 @@ def expect(condition, what):
 
 # ---- .npy, stdlib only ----------------------------------------------------------------------
 
-def read_npy(path):
-    with open(path, 'rb') as f:
-        data = f.read()
-    assert data[:6] == b'\x93NUMPY', path
-    major = data[6]
-    if major == 1:
-        length, start = struct.unpack('<H', data[8:10])[0], 10
-    else:
-        length, start = struct.unpack('<I', data[8:12])[0], 12
-    header = eval(data[start:start + length].decode('latin1'))  # a Python dict literal
-    shape, descr = tuple(header['shape']), header['descr']
-    assert not header['fortran_order'], path
-    code = {'<f4': 'f', '<f2': 'e', '<i4': 'i', '<i8': 'q', '<f8': 'd'}[descr]
-    count = math.prod(shape)
-    values = struct.unpack(f'<{count}{code}', data[start + length:])
-    return shape, list(values)
-
-
 def write_npy_i32(path, shape, values):
-    header = "{'descr': '<i4', 'fortran_order': False, 'shape': (%s), }" % (
-        ', '.join(str(d) for d in shape) + (',' if len(shape) == 1 else ''))
-    header += ' ' * ((64 - (10 + len(header) + 1) % 64) % 64) + '\n'
-    with open(path, 'wb') as f:
-        f.write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(header)) + header.encode())
-        f.write(struct.pack(f'<{len(values)}i', *values))
+    write_npy(path, shape, values, '<i4')
 
 
 def compare(what, got, want, abs_tolerance=ABS_TOLERANCE, cosine_min=COSINE_MIN):
@@ -127,77 +106,56 @@ devices = ['ref'] + [d['id'] for d in listing['devices']]
 print('devices:', ', '.join(devices))
 
 
-# ---- BERT ------------------------------------------------------------------------------------
+# ---- encoders --------------------------------------------------------------------------------
+
+def check_encoder(model, tag, options, input_names, outputs, devices_to_run, select=None):
+    """Imports `model` with `options` (batch 2, 8 tokens), runs it on each device and compares
+    each (output, reference values) of `outputs`, keeping the elements `select` lists."""
+    ref = os.path.join(models, model, 'ref')
+    graph = os.path.join(workdir, tag + '.pg')
+    r = porta_cmd('import', os.path.join(models, model), '-o', graph, '--batch', '2',
+                  '--max-seq', '8', *options)
+    if not expect(r.returncode == 0, f'porta import {tag}: {r.stderr}'):
+        return
+    inputs = {n: os.path.join(ref, n + '.npy') for n in input_names}
+    for device in devices_to_run:
+        out = run_graph(graph, device, os.path.join(models, model), inputs,
+                        os.path.join(workdir, tag + '-' + device.replace(':', '')))
+        for name, want in outputs if out else ():
+            _, got = read_npy(os.path.join(out, name + '.npy'))
+            if select:
+                got = [got[i] for i in select]
+            compare(f'{tag} {name} on {device}', got, want)
+
 
 def check_bert():
     ref = os.path.join(models, 'bert', 'ref')
-    graph = os.path.join(workdir, 'bert.pg')
-    r = porta_cmd('import', os.path.join(models, 'bert'), '-o', graph, '--batch', '2',
-                  '--max-seq', '8')
-    if not expect(r.returncode == 0, f'porta import bert: {r.stderr}'):
-        return
-    inputs = {n: os.path.join(ref, n + '.npy') for n in ('ids', 'mask', 'token_types')}
-    _, want = read_npy(os.path.join(ref, 'last_hidden_state.npy'))
-    for device in devices:
-        out = run_graph(graph, device, os.path.join(models, 'bert'), inputs,
-                        os.path.join(workdir, 'bert-' + device.replace(':', '')))
-        if out:
-            _, got = read_npy(os.path.join(out, 'last_hidden_state.npy'))
-            compare(f'bert last_hidden_state on {device}', got, want)
+    names = ('ids', 'mask', 'token_types')
+    (_, S, D), hidden = read_npy(os.path.join(ref, 'last_hidden_state.npy'))
+    check_encoder('bert', 'bert', (), names, [('last_hidden_state', hidden)], devices)
     # --pooling cls: the first token's hidden state
-    cls_graph = os.path.join(workdir, 'bert-cls.pg')
-    r = porta_cmd('import', os.path.join(models, 'bert'), '-o', cls_graph, '--batch', '2',
-                  '--max-seq', '8', '--pooling', 'cls')
-    if expect(r.returncode == 0, f'porta import bert --pooling cls: {r.stderr}'):
-        out = run_graph(cls_graph, 'ref', os.path.join(models, 'bert'), inputs,
-                        os.path.join(workdir, 'bert-cls'))
-        if out:
-            shape, _ = read_npy(os.path.join(ref, 'last_hidden_state.npy'))
-            S, D = shape[1], shape[2]
-            first = want[0:D] + want[S * D:S * D + D]
-            _, got = read_npy(os.path.join(out, 'pooled.npy'))
-            compare('bert pooled (cls) on ref', got, first)
+    check_encoder('bert', 'bert-cls', ('--pooling', 'cls'), names,
+                  [('pooled', hidden[0:D] + hidden[S * D:S * D + D])], ['ref'])
     if not POOLING_OPS:
         print('bert pooled (mean) and normalized: not checked (the pooling ops are not in this '
               'tree)')
         return
-    pooled_graph = os.path.join(workdir, 'bert-pooled.pg')
-    r = porta_cmd('import', os.path.join(models, 'bert'), '-o', pooled_graph, '--batch', '2',
-                  '--max-seq', '8', '--pooling', 'mean', '--normalize')
-    if not expect(r.returncode == 0, f'porta import bert --pooling mean: {r.stderr}'):
-        return
-    for device in devices:
-        out = run_graph(pooled_graph, device, os.path.join(models, 'bert'), inputs,
-                        os.path.join(workdir, 'bert-pooled-' + device.replace(':', '')))
-        if out:
-            for name in ('pooled', 'normalized'):
-                _, got = read_npy(os.path.join(out, name + '.npy'))
-                _, want = read_npy(os.path.join(ref, name + '.npy'))
-                compare(f'bert {name} on {device}', got, want)
+    check_encoder('bert', 'bert-mean', ('--pooling', 'mean', '--normalize'), names,
+                  [(name, read_npy(os.path.join(ref, name + '.npy'))[1])
+                   for name in ('pooled', 'normalized')], devices)
 
 
 def check_roberta():
     """Positions counted from padding_idx + 1, one token type. transformers gives padding
     tokens position padding_idx, so only the unmasked tokens are compared."""
     ref = os.path.join(models, 'roberta', 'ref')
-    graph = os.path.join(workdir, 'roberta.pg')
-    r = porta_cmd('import', os.path.join(models, 'roberta'), '-o', graph, '--batch', '2',
-                  '--max-seq', '8')
-    if not expect(r.returncode == 0, f'porta import roberta: {r.stderr}'):
-        return
-    inputs = {n: os.path.join(ref, n + '.npy') for n in ('ids', 'mask')}
-    shape, want = read_npy(os.path.join(ref, 'last_hidden_state.npy'))
+    shape, hidden = read_npy(os.path.join(ref, 'last_hidden_state.npy'))
     _, mask = read_npy(os.path.join(ref, 'mask.npy'))
     D = shape[-1]
-    kept = [i for i, m in enumerate(mask) if m]
-    want = [v for i in kept for v in want[i * D:(i + 1) * D]]
-    for device in devices:
-        out = run_graph(graph, device, os.path.join(models, 'roberta'), inputs,
-                        os.path.join(workdir, 'roberta-' + device.replace(':', '')))
-        if out:
-            _, got = read_npy(os.path.join(out, 'last_hidden_state.npy'))
-            got = [v for i in kept for v in got[i * D:(i + 1) * D]]
-            compare(f'roberta last_hidden_state (unmasked tokens) on {device}', got, want)
+    kept = [i * D + d for i, m in enumerate(mask) if m for d in range(D)]
+    check_encoder('roberta', 'roberta', (), ('ids', 'mask'),
+                  [('last_hidden_state', [hidden[i] for i in kept])], devices,
+                  select=kept)
 
 
 # ---- decoders: prefill, then greedy decode steps ---------------------------------------------

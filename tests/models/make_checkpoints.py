@@ -47,11 +47,17 @@ def tidy(folder):
             os.remove(os.path.join(folder, name))
 
 
-def bert():
-    folder = os.path.join(HERE, "bert")
+def start(name, seed):
+    """The model's folder, emptied of an earlier checkpoint, with torch seeded."""
+    folder = os.path.join(HERE, name)
     os.makedirs(folder, exist_ok=True)
     tidy(folder)
-    torch.manual_seed(1)
+    torch.manual_seed(seed)
+    return folder
+
+
+def bert():
+    folder = start("bert", 1)
     config = transformers.BertConfig(vocab_size=120, hidden_size=32, num_hidden_layers=2,
                                      num_attention_heads=4, intermediate_size=64,
                                      max_position_embeddings=64, type_vocab_size=2,
@@ -79,10 +85,7 @@ def bert():
 
 def roberta():
     """RoBERTa counts positions from padding_idx + 1 and has one token type."""
-    folder = os.path.join(HERE, "roberta")
-    os.makedirs(folder, exist_ok=True)
-    tidy(folder)
-    torch.manual_seed(4)
+    folder = start("roberta", 4)
     config = transformers.RobertaConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2,
                                         num_attention_heads=4, intermediate_size=64,
                                         max_position_embeddings=40, type_vocab_size=1,
@@ -117,10 +120,7 @@ def decoder_refs(folder, model, prompt):
 
 
 def gpt2():
-    folder = os.path.join(HERE, "gpt2")
-    os.makedirs(folder, exist_ok=True)
-    tidy(folder)
-    torch.manual_seed(2)
+    folder = start("gpt2", 2)
     config = transformers.GPT2Config(vocab_size=200, n_positions=64, n_embd=48, n_layer=2,
                                      n_head=4, initializer_range=0.2, bos_token_id=1,
                                      eos_token_id=2)
@@ -131,10 +131,7 @@ def gpt2():
 
 
 def llama():
-    folder = os.path.join(HERE, "llama")
-    os.makedirs(folder, exist_ok=True)
-    tidy(folder)
-    torch.manual_seed(3)
+    folder = start("llama", 3)
     config = transformers.LlamaConfig(vocab_size=256, hidden_size=64, intermediate_size=128,
                                       num_hidden_layers=2, num_attention_heads=4,
                                       num_key_value_heads=2, max_position_embeddings=64,
