@@ -3,6 +3,7 @@
  * subset and the conversions. */
 #include "graphs/graph.h"
 #include "graphs/half.h"
+#include "graphs/weights.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -35,27 +36,6 @@ static const struct {
     {"BOOL", 1}, {"F8_E4M3", 1}, {"F8_E5M2", 1},
 };
 #define ST_DTYPE_COUNT ((int)(sizeof st_dtypes / sizeof st_dtypes[0]))
-
-typedef struct weight_entry {
-    char *name;
-    char *dtype;         /* as spelled in the file */
-    int type;            /* index into st_dtypes, or -1 for a dtype not in the format */
-    int rank;
-    int64_t *dims;
-    uint64_t begin, end; /* within the data section */
-} weight_entry;
-
-struct porta_weights {
-    porta_context *context;
-    char *path;
-    const uint8_t *map;
-    size_t map_size;
-    const uint8_t *data; /* the data section: right after the header */
-    uint64_t data_size;
-    weight_entry *entries; /* sorted by name */
-    int n_entries;
-    uint64_t serial;       /* unique in its context: programs share device copies by it */
-};
 
 /* ---- messages -------------------------------------------------------------------------------- */
 
@@ -111,7 +91,7 @@ static const char *json_kind(const cJSON *item)
     return "an object";
 }
 
-static void free_entries(weight_entry *entries, int count)
+void weights_free_entries(weight_entry *entries, int count)
 {
     for (int i = 0; i < count; i++) {
         free(entries[i].name);
@@ -126,6 +106,7 @@ static porta_status read_entry(porta_weights *w, const cJSON *item, weight_entry
 {
     porta_context *ctx = w->context;
     const char *path = w->path, *name = item->string;
+    entry->data = w->data;
     if (!(entry->name = porta_strdup(name)))
         return fail(ctx, PORTA_ERROR_OUT_OF_MEMORY, path, NULL, "out of memory");
     if (!cJSON_IsObject(item))
@@ -316,7 +297,12 @@ porta_status porta_weights_open(porta_context *context, const char *path, porta_
     porta_error_clear(context);
     if (!path) return porta_error(context, PORTA_ERROR_INVALID_ARGUMENT,
                                   "porta_weights_open: path is NULL");
+    return weights_open_checkpoint(context, path, out);
+}
 
+porta_status weights_open_file(porta_context *context, const char *path, porta_weights **out)
+{
+    *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return fail(context, PORTA_ERROR_IO, path, NULL, "cannot open: %s", strerror(errno));
     struct stat st;
@@ -398,7 +384,9 @@ void porta_weights_close(porta_weights *weights)
 {
     if (!weights) return;
     if (weights->map) munmap((void *)weights->map, weights->map_size);
-    free_entries(weights->entries, weights->n_entries);
+    weights_free_entries(weights->entries, weights->n_entries);
+    for (int i = 0; i < weights->n_shards; i++) porta_weights_close(weights->shards[i]);
+    free(weights->shards);
     free(weights->path);
     free(weights);
 }
@@ -649,7 +637,7 @@ porta_status porta_weights_read(porta_weights *weights, const char *key, porta_d
                            "porta_weights_read: weight '%s' needs %llu bytes as %s; dst has %zu",
                            key, (unsigned long long)needed, porta_dtype_name(want),
                            dst ? dst_bytes : (size_t)0);
-    convert(weights->data + e->begin, e->type, want, dst, count);
+    convert(e->data + e->begin, e->type, want, dst, count);
     return PORTA_OK;
 }
 

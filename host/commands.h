@@ -15,6 +15,8 @@ int porta_cmd_print(int argc, char **argv);
 int porta_cmd_plan(int argc, char **argv);
 /* porta run FILE --device D [--weights W] [--input NAME=PATH.npy ...] [--check] [--profile] ... */
 int porta_cmd_run(int argc, char **argv);
+/* porta import CHECKPOINT_DIR -o OUT [--batch B] [--max-seq S] [--dtype D] [--pooling P] ... */
+int porta_cmd_import(int argc, char **argv);
 int porta_cmd_devices(int argc, char **argv);
 /* porta compare GRAPH... [--device D ...] [--repeat N] [--seed N] [--json FILE] */
 int porta_cmd_compare(int argc, char **argv);

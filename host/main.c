@@ -14,6 +14,8 @@ static const porta_command commands[] = {
     {"run", "run a graph on a device or the CPU reference; --check, --profile", porta_cmd_run},
     {"compare", "run graphs on every device, checked; one table of time and error",
      porta_cmd_compare},
+    {"import", "write .pg graphs for a Hugging Face checkpoint (BERT, RoBERTa, GPT-2, Llama)",
+     porta_cmd_import},
     {"devices", "list OpenCL and Vulkan devices and their limits", porta_cmd_devices},
     {"bench", "op suites on every device: time, GFLOP/s, GB/s, error", porta_cmd_bench},
     {"report", "merge results files of many machines into report.md, SVG charts, CSV",

@@ -9,6 +9,8 @@ import struct
 import subprocess
 import sys
 
+from npy_files import write_npy
+
 porta, workdir = sys.argv[1], sys.argv[2]
 os.makedirs(workdir, exist_ok=True)
 failures = []
@@ -17,15 +19,6 @@ failures = []
 def expect(condition, what):
     if not condition:
         failures.append(what)
-
-
-def write_npy(path, shape, values):
-    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % (
-        ', '.join(str(d) for d in shape) + (',' if len(shape) == 1 else ''))
-    header += ' ' * ((64 - (10 + len(header) + 1) % 64) % 64) + '\n'
-    with open(path, 'wb') as f:
-        f.write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(header)) + header.encode())
-        f.write(struct.pack(f'<{len(values)}f', *values))
 
 
 def write_safetensors(path, tensors):
