@@ -23,6 +23,8 @@ int porta_cmd_compare(int argc, char **argv);
 int porta_cmd_bench(int argc, char **argv);
 /* porta tune [GRAPH...] [--suite S ...] [--device D ...] [--dry-run] */
 int porta_cmd_tune(int argc, char **argv);
+/* porta generate CHECKPOINT_DIR --prompt-ids IDS --max-new N [--device D] ... */
+int porta_cmd_generate(int argc, char **argv);
 /* porta report RESULT.json... -o DIR */
 int porta_cmd_report(int argc, char **argv);
 

@@ -18,6 +18,8 @@ static const porta_command commands[] = {
      porta_cmd_import},
     {"devices", "list OpenCL and Vulkan devices and their limits", porta_cmd_devices},
     {"bench", "op suites on every device: time, GFLOP/s, GB/s, error", porta_cmd_bench},
+    {"generate", "greedy generation from a GPT-2 or Llama checkpoint, token ids in and out",
+     porta_cmd_generate},
     {"report", "merge results files of many machines into report.md, SVG charts, CSV",
      porta_cmd_report},
     {"tune", "measure each kernel variant per device and shape; keep the fastest", porta_cmd_tune},
