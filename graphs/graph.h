@@ -24,6 +24,7 @@ typedef struct porta_attr_value {
     int64_t *ints;
     int n_ints;
     porta_srcpos pos;
+    int symbol;                /* an int naming a dim (`end=S`): 1 + the symbol's index; else 0 */
 } porta_attr_value;
 
 typedef struct porta_tensor {

@@ -228,6 +228,7 @@ int64_t porta_node_int(const porta_graph *graph, const porta_node *node, const c
 {
     const porta_attr_spec *spec;
     const porta_attr_value *v = lookup(graph, node, attr, &spec);
+    if (v && v->symbol) return graph->symbols[v->symbol - 1].value;   /* the bound value */
     return v ? v->i : spec ? (int64_t)spec->def : 0;
 }
 

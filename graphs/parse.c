@@ -369,6 +369,16 @@ static porta_status parse_named(parser *p, int node_index, const porta_token *na
         const porta_attr_spec *spec = &info->attrs[attr_index];
         char word[PORTA_MAX_IDENTIFIER + 1];
         token_copy(&value, word, sizeof word);
+        /* an integer attribute may be a named dim declared earlier: `end=S` follows S */
+        for (int k = 0; spec->kind == PORTA_ATTR_INT && k < p->graph->n_symbols; k++) {
+            if (strcmp(p->graph->symbols[k].name, word)) continue;
+            porta_attr attr = {.name = name, .kind = PORTA_ATTR_INT,
+                               .i = p->graph->symbols[k].value};
+            porta_node *node = &p->graph->nodes[node_index];
+            status = porta_node_set_attr(p->graph, node, &attr, name_tok->pos);
+            if (!status) node->attrs[attr_index].symbol = k + 1;
+            return status ? status : next(p);
+        }
         if (spec->kind == PORTA_ATTR_STRING)
             return fail(p, value.pos, PORTA_ERROR_PARSE,
                         "attribute '%s' of %s is a string, and strings are quoted: write "

@@ -46,11 +46,15 @@ static void print_shape(porta_strbuf *text, const porta_graph *graph, const port
     porta_strbuf_append(text, "]");
 }
 
-static void print_attr(porta_strbuf *text, const porta_attr_spec *spec,
-                       const porta_attr_value *value)
+static void print_attr(porta_strbuf *text, const porta_graph *graph,
+                       const porta_attr_spec *spec, const porta_attr_value *value)
 {
     char number[64];
     porta_strbuf_append(text, "%s=", spec->name);
+    if (value->symbol) {
+        porta_strbuf_append(text, "%s", graph->symbols[value->symbol - 1].name);
+        return;
+    }
     switch (spec->kind) {
     case PORTA_ATTR_INT: porta_strbuf_append(text, "%lld", (long long)value->i); break;
     case PORTA_ATTR_FLOAT:
@@ -90,7 +94,7 @@ static void print_node(porta_strbuf *text, const porta_graph *graph, const porta
     for (int i = 0; i < info->n_attrs; i++) {
         if (!node->attrs[i].set) continue;
         porta_strbuf_append(text, "%s", items++ ? ", " : "");
-        print_attr(text, &info->attrs[i], &node->attrs[i]);
+        print_attr(text, graph, &info->attrs[i], &node->attrs[i]);
     }
     porta_strbuf_append(text, ")\n");
 }

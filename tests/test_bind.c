@@ -1,5 +1,5 @@
 /* Named dims bound per run, on every device: one program compiled at the maximum runs an
- * attention block at many sequence lengths, back and forth, each checked against the reference
+ * attention block (its positions a slice of a table up to the named length) at many lengths, back and forth, each checked against the reference
  * run at that length; binding again compiles nothing; and each error of porta_program_bind. */
 #include "graphs/graph.h"
 #include "host/reference/reference.h"
@@ -26,12 +26,14 @@ static const char *block = "graph block\n"
                            "weight w : f32[72, 24]\n"
                            "weight b : f32[72]\n"
                            "weight g : f32[24]\n"
-                           "qkv = linear(x, w, b)\n"
+                           "weight wpe : f32[40, 24]\n"
+                           "xp = add(x, slice(wpe, axis=0, start=0, end=S))\n"
+                           "qkv = linear(xp, w, b)\n"
                            "q = slice(qkv, axis=-1, start=0, end=24)\n"
                            "k = slice(qkv, axis=-1, start=24, end=48)\n"
                            "v = slice(qkv, axis=-1, start=48, end=72)\n"
                            "a = attention(q, k, v, mask=keep, heads=4)\n"
-                           "y = layernorm(add(x, a), g, eps=1e-5)\n"
+                           "y = layernorm(add(xp, a), g, eps=1e-5)\n"
                            "output y\n";
 
 static double value_at(int seed, int i)
@@ -50,8 +52,8 @@ static void check_length(porta_context *context, porta_program *program, const p
     RT_CHECK(context, porta_graph_bind(bound, names, &length, 1));
     porta_reference_values *values;
     RT_CHECK(context, porta_reference_values_create(bound, &values));
-    const char *weights[] = {"w", "b", "g"};
-    for (int k = 0; k < 3; k++) {
+    const char *weights[] = {"w", "b", "g", "wpe"};
+    for (int k = 0; k < 4; k++) {
         porta_tensor_id t = porta_graph_find_tensor(bound, weights[k]);
         int64_t n = 0;
         porta_shape_elements(&bound->tensors[t].shape, &n);
@@ -92,7 +94,9 @@ static void check_length(porta_context *context, porta_program *program, const p
 
 static void set_weights(porta_context *context, porta_program *program)
 {
-    static float w[72 * 24], b[72], g[24];
+    static float w[72 * 24], b[72], g[24], wpe[40 * 24];
+    for (int i = 0; i < 40 * 24; i++) wpe[i] = (float)(0.3 * value_at(3, i));
+    RT_CHECK(context, porta_program_set(program, "wpe", wpe, sizeof wpe));
     for (int i = 0; i < 72 * 24; i++) w[i] = (float)(0.3 * value_at(0, i));
     for (int i = 0; i < 72; i++) b[i] = (float)(0.3 * value_at(1, i));
     for (int i = 0; i < 24; i++) g[i] = (float)(1.0 + 0.1 * value_at(2, i));
