@@ -108,13 +108,15 @@ print('devices:', ', '.join(devices))
 
 # ---- encoders --------------------------------------------------------------------------------
 
-def check_encoder(model, tag, options, input_names, outputs, devices_to_run, select=None):
-    """Imports `model` with `options` (batch 2, 8 tokens), runs it on each device and compares
-    each (output, reference values) of `outputs`, keeping the elements `select` lists."""
+def check_encoder(model, tag, options, input_names, outputs, devices_to_run, select=None,
+                  max_seq=8):
+    """Imports `model` with `options` (batch 2, at most `max_seq` tokens), runs it on each device
+    on the references' 8 tokens and compares each (output, reference values) of `outputs`,
+    keeping the elements `select` lists."""
     ref = os.path.join(models, model, 'ref')
     graph = os.path.join(workdir, tag + '.pg')
     r = porta_cmd('import', os.path.join(models, model), '-o', graph, '--batch', '2',
-                  '--max-seq', '8', *options)
+                  '--max-seq', str(max_seq), *options)
     if not expect(r.returncode == 0, f'porta import {tag}: {r.stderr}'):
         return
     inputs = {n: os.path.join(ref, n + '.npy') for n in input_names}
@@ -133,6 +135,9 @@ def check_bert():
     names = ('ids', 'mask', 'token_types')
     (_, S, D), hidden = read_npy(os.path.join(ref, 'last_hidden_state.npy'))
     check_encoder('bert', 'bert', (), names, [('last_hidden_state', hidden)], devices)
+    # the length is a named dim (S <= 32): the 8-token inputs bind it
+    check_encoder('bert', 'bert-s32', (), names, [('last_hidden_state', hidden)], devices,
+                  max_seq=32)
     # --pooling cls: the first token's hidden state
     check_encoder('bert', 'bert-cls', ('--pooling', 'cls'), names,
                   [('pooled', hidden[0:D] + hidden[S * D:S * D + D])], ['ref'])

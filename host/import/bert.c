@@ -96,8 +96,9 @@ int import_bert(import_job *job)
     char word[160], pos[160], type[160], g[160], b[160], key[256];
     pg_printf(t, "# %s encoder imported from %s\ngraph %s\n", job->result->model_type, job->dir,
               job->result->model_type);
-    pg_printf(t, "input ids : i32[%d, %d]\ninput mask : i32[%d, %d]\n", B, S, B, S);
-    if (c.types > 1) pg_printf(t, "input token_types : i32[%d, %d]\n", B, S);
+    /* the length is a named dim: one program runs every length up to S (docs/format.md) */
+    pg_printf(t, "input ids : i32[%d, S <= %d]\ninput mask : i32[%d, S]\n", B, S, B);
+    if (c.types > 1) pg_printf(t, "input token_types : i32[%d, S]\n", B);
 
     snprintf(key, sizeof key, "embeddings.word_embeddings.weight");
     if (W(word, 2, c.vocab, D)) return 1;
@@ -109,9 +110,13 @@ int import_bert(import_job *job)
     if (W(g, 1, D)) return 1;
     snprintf(key, sizeof key, "embeddings.LayerNorm.bias");
     if (W(b, 1, D)) return 1;
-    pg_printf(t, "keep = reshape(mask, shape=[%d, 1, 1, %d])\n", B, S);
-    pg_printf(t, "positions = slice(%s, axis=0, start=%d, end=%d)\n", pos, c.position_offset,
-              c.position_offset + S);
+    pg_printf(t, "keep = reshape(mask, shape=[%d, 1, 1, -1])\n", B);
+    /* the table's rows from the offset on, then the first S of them */
+    if (c.position_offset)
+        pg_printf(t, "positions = slice(slice(%s, axis=0, start=%d), axis=0, start=0, end=S)\n",
+                  pos, c.position_offset);
+    else
+        pg_printf(t, "positions = slice(%s, axis=0, start=0, end=S)\n", pos);
     if (c.types > 1) pg_printf(t, "types = embedding(token_types, %s)\n", type);
     else pg_printf(t, "types = slice(%s, axis=0, start=0, end=1)\n", type);
     pg_printf(t, "embedded = add(add(embedding(ids, %s), positions), types)\n", word);
