@@ -381,6 +381,27 @@ with open(os.path.join(workdir, 'bad', 'results.csv'), newline='') as f:
 expect(first['status'] == 'failed' and first['message'] == 'broken.pg:3:5: unknown | tensor'
        and first['median_ms'] == '', f'failed row {first}')
 
+# porta bench bind's results: a table of their medians and spreads, and rows in the exports
+bind_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data', 'results', 'bind.json')
+bind_dir = os.path.join(workdir, 'bind')
+run = subprocess.run([porta, 'report', bind_file, '-o', bind_dir], capture_output=True, text=True)
+expect(run.returncode == 0, f'bind report: {run.stderr}')
+bind_data = json.load(open(bind_file))
+text = open(os.path.join(bind_dir, 'report.md')).read() if run.returncode == 0 else ''
+lines = text.split('## A new sequence length')[-1].splitlines()
+labels = {d['id']: f'D{i + 1}' for i, d in enumerate(bind_data['devices'])}
+order = ['bind_new_length', 'bind_seen_length', 'program_per_length']
+for device, label in labels.items():
+    row = next((l for l in lines if l.startswith(f'| {label} |')), None)
+    want = [next(r for r in bind_data['results'] if r['device'] == device and r['case'] == c)
+            for c in order]
+    cells = [f"{g4(w['values']['median'])} [{g4(w['values']['min'])} - {g4(w['values']['max'])}]"
+             for w in want]
+    expect(row == f"| {label} | " + ' | '.join(cells) + ' |', f'bind row {label}: {row} against {cells}')
+with open(os.path.join(bind_dir, 'results.csv'), newline='') as f:
+    bind_rows = [r for r in csv.DictReader(f) if r['suite'] == 'bind']
+expect(len(bind_rows) == len(bind_data['results']), f'bind rows in the CSV: {len(bind_rows)}')
+
 usage = subprocess.run([porta, 'report', inputs[0]], capture_output=True, text=True)
 expect(usage.returncode == 2 and '-o DIR' in usage.stderr, f'no -o: {usage}')
 usage = subprocess.run([porta, 'report', '-o', workdir], capture_output=True, text=True)

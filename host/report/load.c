@@ -332,6 +332,12 @@ static int read_bench_result(reader *r, const cJSON *result, report_row *row)
                                           : &row->latency_us) = value;
         return bad;
     }
+    if (!strcmp(row->suite, "bind")) {
+        /* milliseconds of binding a length or of a program per length (porta bench bind) */
+        copy(row->timed_by, sizeof row->timed_by, "wall");
+        row->ms = stats_of(r, result, "values", &bad);
+        return bad;
+    }
     if (!strcmp(row->suite, "dispatch")) {
         host_stats each = stats_of(r, result, "waited_each_us", &bad);
         row->latency_us = each.median;

@@ -206,6 +206,33 @@ static void peak_section(FILE *out, const report_model *model)
     chart(out, "peak-fraction", NULL, "fraction of peak");
 }
 
+/* `porta bench bind`: what a new sequence length costs on each device. */
+static void bind_section(FILE *out, const report_model *model)
+{
+    static const char *const cases[] = {"bind_new_length", "bind_seen_length",
+                                        "program_per_length"};
+    bool any = false;
+    for (int d = 0; d < model->n_devices && !any; d++)
+        for (int c = 0; c < 3 && !any; c++) any = report_cell_of(model, "bind", cases[c], d).runs;
+    if (!any) return;
+    fprintf(out, "\n## A new sequence length\n\nWall ms, median [min - max], of binding an "
+                 "encoder layer's named length to a length its program has not seen, to one it "
+                 "has, and of making a new program for each length instead (`porta bench "
+                 "bind`).\n\n| device | bind a new length | bind a seen length | a program per "
+                 "length |\n| --- | ---: | ---: | ---: |\n");
+    for (int d = 0; d < model->n_devices; d++) {
+        fprintf(out, "| %s |", model->devices[d].label);
+        for (int c = 0; c < 3; c++) {
+            report_cell cell = report_cell_of(model, "bind", cases[c], d);
+            if (cell.runs)
+                fprintf(out, " %.4g [%.4g - %.4g] |", cell.ms.median, cell.ms.min, cell.ms.max);
+            else
+                fputs(" - |", out);
+        }
+        fputc('\n', out);
+    }
+}
+
 static void error_section(FILE *out, const report_model *model)
 {
     static char ops[MAX_NAMES][64];
@@ -300,6 +327,7 @@ int report_write_markdown(const report_model *model, const char *dir)
     devices_section(out, model);
     throughput_section(out, model);
     peak_section(out, model);
+    bind_section(out, model);
     error_section(out, model);
     breakdown_section(out, model);
     failures_section(out, model);

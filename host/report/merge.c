@@ -60,7 +60,7 @@ report_cell report_cell_of(const report_model *model, const char *suite, const c
 
 bool report_is_throughput_suite(const char *suite)
 {
-    return strcmp(suite, "peak") && strcmp(suite, "dispatch");
+    return strcmp(suite, "peak") && strcmp(suite, "dispatch") && strcmp(suite, "bind");
 }
 
 /* Appends `name` to out[0..n) unless it is there; returns the new count. */

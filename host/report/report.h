@@ -86,7 +86,8 @@ report_cell report_cell_of(const report_model *model, const char *suite, const c
                            int device);
 
 /* The distinct suites (or a suite's cases) in order of first appearance; the names point into
- * the model's rows. Peak and dispatch results are not throughput suites and are left out. */
+ * the model's rows. Peak, dispatch and bind results are not throughput suites and are left
+ * out. */
 int report_suites(const report_model *model, const char **out, int max);
 int report_cases(const report_model *model, const char *suite, const char **out, int max);
 bool report_is_throughput_suite(const char *suite);
