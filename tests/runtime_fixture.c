@@ -110,3 +110,13 @@ void rt_remove_dir(const char *path)
     closedir(dir);
     rmdir(path);
 }
+
+void rt_expect_error(porta_context *context, porta_status got, porta_status want,
+                     const char *words)
+{
+    if (got != want)
+        fail_msg("expected %s, got %s: %s", porta_status_name(want), porta_status_name(got),
+                 porta_last_error(context));
+    if (!strstr(porta_last_error(context), words))
+        fail_msg("message '%s' lacks '%s'", porta_last_error(context), words);
+}

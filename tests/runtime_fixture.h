@@ -31,6 +31,10 @@ int rt_devices_teardown(void **state);
             fail_msg("%s: %s", porta_status_name(rt_status_), porta_last_error(context));  \
     } while (0)
 
+/* Fails the test unless `got` is `want` and the context's message contains `words`. */
+void rt_expect_error(porta_context *context, porta_status got, porta_status want,
+                     const char *words);
+
 /* Runs `self` with `args` (NULL-terminated, after argv[0]) and the extra `env` entries
  * ("NAME=value", NULL-terminated). Captures its stdout into `out`
  * (NUL-terminated, truncated to size). Returns the exit status, or -1 when it did not exit. */

@@ -132,16 +132,6 @@ static void test_lengths(void **state)
     porta_graph_destroy(graph);
 }
 
-static void expect_error(porta_context *context, porta_status got, porta_status want,
-                         const char *words)
-{
-    if (got != want)
-        fail_msg("expected %s, got %s: %s", porta_status_name(want), porta_status_name(got),
-                 porta_last_error(context));
-    if (!strstr(porta_last_error(context), words))
-        fail_msg("message '%s' lacks '%s'", porta_last_error(context), words);
-}
-
 static void test_errors(void **state)
 {
     rt_devices *all = *state;
@@ -156,13 +146,13 @@ static void test_errors(void **state)
     RT_CHECK(context, porta_program_create(all->devices[0], plain, 0, &other));
     const char *s[] = {"S"}, *t[] = {"T"};
     int64_t nine = 9, zero = 0, four = 4;
-    expect_error(context, porta_program_bind(program, s, &nine, 1), PORTA_ERROR_SHAPE,
+    rt_expect_error(context, porta_program_bind(program, s, &nine, 1), PORTA_ERROR_SHAPE,
                  "S = 9 is outside 1..8");
-    expect_error(context, porta_program_bind(program, s, &zero, 1), PORTA_ERROR_SHAPE,
+    rt_expect_error(context, porta_program_bind(program, s, &zero, 1), PORTA_ERROR_SHAPE,
                  "S = 0 is outside 1..8");
-    expect_error(context, porta_program_bind(program, t, &four, 1), PORTA_ERROR_NOT_FOUND,
+    rt_expect_error(context, porta_program_bind(program, t, &four, 1), PORTA_ERROR_NOT_FOUND,
                  "no dim named 'T'");
-    expect_error(context, porta_program_bind(other, s, &four, 1), PORTA_ERROR_INVALID_ARGUMENT,
+    rt_expect_error(context, porta_program_bind(other, s, &four, 1), PORTA_ERROR_INVALID_ARGUMENT,
                  "graph 'plain' has no named dims");
     /* a fixed reshape holds only at S = 8: the message names the binding and the node */
     porta_status status = porta_program_bind(program, s, &four, 1);

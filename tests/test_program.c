@@ -534,14 +534,6 @@ static void test_program_split_arena(void **state)
     porta_graph_destroy(graph);
 }
 
-static void expect_error(porta_context *context, porta_status got, porta_status want,
-                         const char *needle)
-{
-    assert_int_equal(got, want);
-    if (!strstr(porta_last_error(context), needle))
-        fail_msg("message '%s' does not contain '%s'", porta_last_error(context), needle);
-}
-
 static void test_program_errors(void **state)
 {
     rt_devices *devices = *state;
@@ -550,18 +542,18 @@ static void test_program_errors(void **state)
     porta_program *program;
     RT_CHECK(context, porta_program_create(devices->devices[0], graph, 0, &program));
     float small[3] = {0};
-    expect_error(context, porta_program_set(program, "x", small, sizeof small), PORTA_ERROR_SHAPE,
+    rt_expect_error(context, porta_program_set(program, "x", small, sizeof small), PORTA_ERROR_SHAPE,
                  "'x' is f32[3, 4], 48 bytes; 12 bytes were given");
-    expect_error(context, porta_program_set(program, "nope", small, sizeof small),
+    rt_expect_error(context, porta_program_set(program, "nope", small, sizeof small),
                  PORTA_ERROR_NOT_FOUND, "no tensor 'nope'");
-    expect_error(context, porta_program_set(program, "y", small, 60), PORTA_ERROR_INVALID_ARGUMENT,
+    rt_expect_error(context, porta_program_set(program, "y", small, 60), PORTA_ERROR_INVALID_ARGUMENT,
                  "computed by the graph");
-    expect_error(context, porta_program_get(program, "h", small, 60), PORTA_ERROR_INVALID_ARGUMENT,
+    rt_expect_error(context, porta_program_get(program, "h", small, 60), PORTA_ERROR_INVALID_ARGUMENT,
                  "'h' is an intermediate");
     int count = 0;
     porta_step_time times[4];
     RT_CHECK(context, porta_program_run(program));
-    expect_error(context, porta_program_profile(program, times, 4, &count), PORTA_ERROR_UNSUPPORTED,
+    rt_expect_error(context, porta_program_profile(program, times, 4, &count), PORTA_ERROR_UNSUPPORTED,
                  "without PORTA_PROGRAM_PROFILE");
     porta_program_destroy(program);
     porta_program_destroy(NULL);
@@ -583,7 +575,7 @@ static void test_program_errors(void **state)
     porta_weights *weights;
     RT_CHECK(context, porta_weights_open(context, path, &weights));
     RT_CHECK(context, porta_program_create(devices->devices[0], graph, 0, &program));
-    expect_error(context, porta_program_set_weights(program, weights), PORTA_ERROR_NOT_FOUND,
+    rt_expect_error(context, porta_program_set_weights(program, weights), PORTA_ERROR_NOT_FOUND,
                  "layer.b");
     porta_program_destroy(program);
     porta_weights_close(weights);

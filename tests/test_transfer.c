@@ -143,16 +143,6 @@ static void test_copy_between_programs(void **state)
     porta_graph_destroy(second);
 }
 
-static void expect_error(porta_context *context, porta_status got, porta_status want,
-                         const char *words)
-{
-    if (got != want)
-        fail_msg("expected %s, got %s: %s", porta_status_name(want), porta_status_name(got),
-                 porta_last_error(context));
-    if (!strstr(porta_last_error(context), words))
-        fail_msg("message '%s' lacks '%s'", porta_last_error(context), words);
-}
-
 static void test_errors(void **state)
 {
     rt_devices *all = *state;
@@ -162,28 +152,28 @@ static void test_errors(void **state)
                                         "y = add(a, w)\noutput y\n");
     porta_program *p = NULL;
     RT_CHECK(context, porta_program_create(all->devices[0], graph, 0, &p));
-    expect_error(context, porta_program_carry(p, "b", "y"), PORTA_ERROR_SHAPE,
+    rt_expect_error(context, porta_program_carry(p, "b", "y"), PORTA_ERROR_SHAPE,
                  "'b' is f32[3, 2] but 'y' is f32[2, 3]");
-    expect_error(context, porta_program_carry(p, "i", "y"), PORTA_ERROR_SHAPE, "i32[2, 3]");
-    expect_error(context, porta_program_carry(p, "w", "y"), PORTA_ERROR_INVALID_ARGUMENT,
+    rt_expect_error(context, porta_program_carry(p, "i", "y"), PORTA_ERROR_SHAPE, "i32[2, 3]");
+    rt_expect_error(context, porta_program_carry(p, "w", "y"), PORTA_ERROR_INVALID_ARGUMENT,
                  "'w' of graph 'g' is not an input");
-    expect_error(context, porta_program_carry(p, "y", "a"), PORTA_ERROR_INVALID_ARGUMENT,
+    rt_expect_error(context, porta_program_carry(p, "y", "a"), PORTA_ERROR_INVALID_ARGUMENT,
                  "'y' of graph 'g' is not an input");
-    expect_error(context, porta_program_carry(p, "a", "nope"), PORTA_ERROR_NOT_FOUND,
+    rt_expect_error(context, porta_program_carry(p, "a", "nope"), PORTA_ERROR_NOT_FOUND,
                  "graph 'g' has no tensor 'nope'");
     RT_CHECK(context, porta_program_carry(p, "a", "y"));
-    expect_error(context, porta_program_carry(p, "a", "y"), PORTA_ERROR_INVALID_ARGUMENT,
+    rt_expect_error(context, porta_program_carry(p, "a", "y"), PORTA_ERROR_INVALID_ARGUMENT,
                  "'a' already receives 'y'");
     const char *to[] = {"a"}, *from[] = {"w"};
-    expect_error(context, porta_program_copy(p, to, p, from, 1), PORTA_ERROR_INVALID_ARGUMENT,
+    rt_expect_error(context, porta_program_copy(p, to, p, from, 1), PORTA_ERROR_INVALID_ARGUMENT,
                  "'w' of graph 'g' is not an input or output");
-    expect_error(context, porta_program_copy(p, to, p, NULL, 1), PORTA_ERROR_INVALID_ARGUMENT,
+    rt_expect_error(context, porta_program_copy(p, to, p, NULL, 1), PORTA_ERROR_INVALID_ARGUMENT,
                  "no names for 1 copies");
     if (all->count > 1) {
         porta_program *q = NULL;
         RT_CHECK(context, porta_program_create(all->devices[1], graph, 0, &q));
         const char *ys[] = {"y"};
-        expect_error(context, porta_program_copy(q, to, p, ys, 1), PORTA_ERROR_INVALID_ARGUMENT,
+        rt_expect_error(context, porta_program_copy(q, to, p, ys, 1), PORTA_ERROR_INVALID_ARGUMENT,
                      "different devices");
         porta_program_destroy(q);
     }

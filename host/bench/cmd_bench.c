@@ -304,6 +304,20 @@ static void add_peak(cJSON *results, const char *device, const char *name, const
     cJSON_AddItemToArray(results, entry);
 }
 
+/* A suite measured per device (peak, bind) that failed there: printed and recorded; returns 1. */
+static int add_failure(cJSON *results, const char *suite, const char *device, const char *message)
+{
+    printf("%-28s %-10s FAILED: %s\n", suite, device, message);
+    cJSON *entry = cJSON_CreateObject();
+    cJSON_AddStringToObject(entry, "suite", suite);
+    cJSON_AddStringToObject(entry, "case", suite);
+    cJSON_AddStringToObject(entry, "device", device);
+    cJSON_AddStringToObject(entry, "status", "failed");
+    cJSON_AddStringToObject(entry, "message", message);
+    cJSON_AddItemToArray(results, entry);
+    return 1;
+}
+
 static int run_peak(porta_context *context, porta_device **devices, const porta_device_desc *descs,
                     int n_devices, const bench_args *a, cJSON *results)
 {
@@ -311,15 +325,7 @@ static int run_peak(porta_context *context, porta_device **devices, const porta_
     for (int d = 0; d < n_devices; d++) {
         bench_peak_result r;
         if (bench_peak(devices[d], a->options.repeat, &r)) {
-            printf("%-28s %-10s FAILED: %s\n", "peak", descs[d].id, porta_last_error(context));
-            cJSON *entry = cJSON_CreateObject();
-            cJSON_AddStringToObject(entry, "suite", "peak");
-            cJSON_AddStringToObject(entry, "case", "peak");
-            cJSON_AddStringToObject(entry, "device", descs[d].id);
-            cJSON_AddStringToObject(entry, "status", "failed");
-            cJSON_AddStringToObject(entry, "message", porta_last_error(context));
-            cJSON_AddItemToArray(results, entry);
-            rc = 1;
+            rc = add_failure(results, "peak", descs[d].id, porta_last_error(context));
             continue;
         }
         host_stats fma = host_stats_of(r.fma_f32_gflops, r.fma_reps);
@@ -345,15 +351,7 @@ static int run_bind(porta_context *context, porta_device **devices, const porta_
     for (int d = 0; d < n_devices; d++) {
         bench_bind_result r;
         if (bench_bind(devices[d], a->options.repeat, &r)) {
-            printf("%-28s %-10s FAILED: %s\n", "bind", descs[d].id, porta_last_error(context));
-            cJSON *entry = cJSON_CreateObject();
-            cJSON_AddStringToObject(entry, "suite", "bind");
-            cJSON_AddStringToObject(entry, "case", "bind");
-            cJSON_AddStringToObject(entry, "device", descs[d].id);
-            cJSON_AddStringToObject(entry, "status", "failed");
-            cJSON_AddStringToObject(entry, "message", porta_last_error(context));
-            cJSON_AddItemToArray(results, entry);
-            rc = 1;
+            rc = add_failure(results, "bind", descs[d].id, porta_last_error(context));
             continue;
         }
         host_stats fresh = host_stats_of(r.new_ms, r.reps), seen = host_stats_of(r.seen_ms, r.reps),
