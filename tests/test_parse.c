@@ -176,6 +176,22 @@ static const snippet snippets[] = {
      S(1, 2, 16, 8)},
     {"input c : f32[1, 2, 16, 8]\ninput n : f32[1, 2, 3, 8]\ninput p : i32[]\n"
      "y = kv_append(c, n, position=p)", "f32", S(1, 2, 16, 8)},
+    {"input x : f32[2, 3, 4]\ny = sum(x, axis=1)", "f32", S(2, 4)},
+    {"input x : f32[2, 3, 4]\ny = sum(x, axis=-3, keepdim=true)", "f32", S(1, 3, 4)},
+    {"input x : f32[5]\ny = sum(x)", "f32", {0, {0}}},   /* rank 1 to rank 0 */
+    {"input x : f16[2, 3, 4]\ny = mean(x)", "f16", S(2, 3)},
+    {"input x : f32[2, 3, 4]\ny = max(x, axis=0)", "f32", S(3, 4)},
+    {"input x : f32[2, 3, 4]\ny = argmax(x)", "i32", S(2, 3)},
+    {"input x : f32[2, 3, 4]\ny = argmax(x, keepdim=true)", "i32", S(2, 3, 1)},
+    {"input h : f32[2, 7, 16]\ninput m : i32[2, 7]\ny = masked_mean(h, m)", "f32", S(2, 16)},
+    {"input h : f16[2, 7, 16]\ninput m : f16[2, 7]\ny = masked_mean(h, m)", "f16", S(2, 16)},
+    {"input p : f32[2, 16]\ny = l2norm(p, eps=1e-12)", "f32", S(2, 16)},
+    {"input c : i32[3, 1]\ninput a : f32[4]\ninput b : f32[1]\ny = where(c, a, b)", "f32",
+     S(3, 4)},
+    {"input c : f32[2, 1, 5]\ninput a : i32[3, 5]\ny = where(c, a, a)", "i32", S(2, 3, 5)},
+    {"y = full(shape=[2, 3], value=1.5)", "f32", S(2, 3)},
+    {"y = full(shape=[4], value=-7, dtype=\"i32\")", "i32", S(4)},
+    {"y = full(shape=[], dtype=\"f16\")", "f16", {0, {0}}},
 };
 
 static void test_every_op(void **state)
