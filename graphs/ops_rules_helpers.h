@@ -88,7 +88,8 @@ static inline const porta_shape *out_shape(const porta_graph *graph, const porta
     return &graph->tensors[node->output].shape;
 }
 
-static inline const porta_shape *operand_shape(const porta_graph *graph, const porta_node *node, int i)
+static inline const porta_shape *operand_shape(const porta_graph *graph, const porta_node *node,
+                                               int i)
 {
     return &graph->tensors[node->operands[i]].shape;
 }

@@ -152,9 +152,10 @@ porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,
  * reductions x is [rows, cols] and y [rows], and their rows may be strided: with inner > 1 the
  * columns of row r lie inner elements apart from (r / inner) * cols * inner + r % inner (x
  * [outer, cols, inner] reduced over its middle axis); the masked mean reads the weight of
- * column c of row r at mask[(r / inner) * cols + c] (mask_i32: nonzero is 1). softmax reads scale, causal and the optional mask
- * (mask.bytes 0: none) with x seen as [d0, d1, d2, cols] and the mask's element strides against
- * it (0 where it broadcasts); layernorm and rmsnorm read gamma [cols], eps and, for layernorm,
+ * column c of row r at mask[(r / inner) * cols + c] (mask_i32: nonzero is 1). softmax reads
+ * scale, causal and the optional mask (mask.bytes 0: none) with x seen as [d0, d1, d2, cols]
+ * and the mask's element strides against it (0 where it broadcasts); layernorm and rmsnorm
+ * read gamma [cols] and eps (l2norm eps only) and, for layernorm,
  * the optional beta (beta.bytes 0: none), and normalize the rows of x + residual when
  * residual.bytes is not 0 (an add fused into the norm; residual is [rows, cols] like x). The
  * kernel's variant (family "norm": rows, strips, lanes) and shape are chosen here from the row
