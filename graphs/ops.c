@@ -83,6 +83,22 @@ static const porta_attr_spec kv_append_attrs[] = {
     {"start", PORTA_ATTR_INT, false, 0, NULL, NULL, 0, 1e12},
 };
 
+static const porta_attr_spec reduce_attrs[] = {
+    {"axis", PORTA_ATTR_INT, false, -1, NULL, NULL, -4, 3},
+    {"keepdim", PORTA_ATTR_BOOL, false, 0, NULL, NULL, NO_RANGE},
+};
+static const porta_attr_spec argmax_attrs[] = {
+    {"keepdim", PORTA_ATTR_BOOL, false, 0, NULL, NULL, NO_RANGE},
+};
+static const porta_attr_spec l2norm_attrs[] = {
+    {"eps", PORTA_ATTR_FLOAT, false, 1e-12, NULL, NULL, 0.0, 1.0},
+};
+static const porta_attr_spec full_attrs[] = {
+    {"shape", PORTA_ATTR_INTS, true, 0, NULL, NULL, NO_RANGE},
+    {"value", PORTA_ATTR_FLOAT, false, 0.0, NULL, NULL, NO_RANGE},
+    {"dtype", PORTA_ATTR_STRING, false, 0, "f32", "f32|f16|i32", NO_RANGE},
+};
+
 #define ATTRS(a) a, COUNT(a)
 #define NO_ATTRS NULL, 0
 
@@ -166,6 +182,24 @@ static const porta_op_info op_table[PORTA_OP_COUNT] = {
     [PORTA_OP_KV_APPEND] = {"kv_append", "cache new position?", ATTRS(kv_append_attrs),
                             porta_infer_kv_append, NULL,
                             "cache with rows [start, start + n) of axis -2 replaced by new"},
+    [PORTA_OP_SUM] = {"sum", "x", ATTRS(reduce_attrs), porta_infer_reduce, porta_flops_reduce,
+                      "sum over one axis (removed unless keepdim)"},
+    [PORTA_OP_MEAN] = {"mean", "x", ATTRS(reduce_attrs), porta_infer_reduce, porta_flops_reduce,
+                       "mean over one axis (removed unless keepdim)"},
+    [PORTA_OP_MAX] = {"max", "x", ATTRS(reduce_attrs), porta_infer_reduce, porta_flops_reduce,
+                      "largest value over one axis, NaN ignored (removed unless keepdim)"},
+    [PORTA_OP_ARGMAX] = {"argmax", "x", ATTRS(argmax_attrs), porta_infer_argmax,
+                         porta_flops_reduce,
+                         "i32 index of the largest value of the last axis (the lowest on ties)"},
+    [PORTA_OP_MASKED_MEAN] = {"masked_mean", "x mask", NO_ATTRS, porta_infer_masked_mean,
+                              porta_flops_masked_mean,
+                              "mean pooling of x [B, S, D] over S, weighted by mask [B, S]"},
+    [PORTA_OP_L2NORM] = {"l2norm", "x", ATTRS(l2norm_attrs), porta_infer_l2norm,
+                         porta_flops_l2norm, "x / max(||x||2, eps) over the last axis"},
+    [PORTA_OP_WHERE] = {"where", "cond a b", NO_ATTRS, porta_infer_where, porta_flops_elementwise,
+                        "a where cond is nonzero, else b, broadcast"},
+    [PORTA_OP_FULL] = {"full", "", ATTRS(full_attrs), porta_infer_full, NULL,
+                       "a constant tensor of the given shape, value and dtype"},
 };
 
 const porta_op_info *porta_op_get(int op)

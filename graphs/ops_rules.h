@@ -25,6 +25,13 @@ porta_status porta_infer_embedding(porta_infer *in);
 porta_status porta_infer_positions(porta_infer *in);
 porta_status porta_infer_conv1d(porta_infer *in);
 porta_status porta_infer_kv_append(porta_infer *in);
+/* graphs/ops_rules_reduce.c: reductions, l2norm, where and full */
+porta_status porta_infer_reduce(porta_infer *in);
+porta_status porta_infer_argmax(porta_infer *in);
+porta_status porta_infer_masked_mean(porta_infer *in);
+porta_status porta_infer_l2norm(porta_infer *in);
+porta_status porta_infer_where(porta_infer *in);
+porta_status porta_infer_full(porta_infer *in);
 
 uint64_t porta_flops_elementwise(const porta_graph *graph, const porta_node *node);
 uint64_t porta_flops_matmul(const porta_graph *graph, const porta_node *node);
@@ -36,6 +43,18 @@ uint64_t porta_flops_attention(const porta_graph *graph, const porta_node *node)
 uint64_t porta_flops_additive(const porta_graph *graph, const porta_node *node);
 uint64_t porta_flops_luong(const porta_graph *graph, const porta_node *node);
 uint64_t porta_flops_conv1d(const porta_graph *graph, const porta_node *node);
+uint64_t porta_flops_reduce(const porta_graph *graph, const porta_node *node);
+uint64_t porta_flops_masked_mean(const porta_graph *graph, const porta_node *node);
+uint64_t porta_flops_l2norm(const porta_graph *graph, const porta_node *node);
+
+/* The reduced axis of a sum, mean or max node (its `axis` resolved against x's rank) and x seen
+ * as [outer, length, inner] around it; argmax and masked_mean reduce axis -1 and axis 1. Shared by
+ * lowering and the reference, so the axis is interpreted once. */
+typedef struct porta_reduce_dims {
+    int axis;
+    int64_t outer, length, inner;
+} porta_reduce_dims;
+porta_reduce_dims porta_reduce_dims_of(const porta_graph *graph, const porta_node *node);
 
 /* The sizes of an attention node after its layout is resolved: batch, query heads, key/value
  * heads, query length, key length, head dim of q/k and of v. Shared by shape rules, FLOP counts,

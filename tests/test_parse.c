@@ -176,6 +176,22 @@ static const snippet snippets[] = {
      S(1, 2, 16, 8)},
     {"input c : f32[1, 2, 16, 8]\ninput n : f32[1, 2, 3, 8]\ninput p : i32[]\n"
      "y = kv_append(c, n, position=p)", "f32", S(1, 2, 16, 8)},
+    {"input x : f32[2, 3, 4]\ny = sum(x, axis=1)", "f32", S(2, 4)},
+    {"input x : f32[2, 3, 4]\ny = sum(x, axis=-3, keepdim=true)", "f32", S(1, 3, 4)},
+    {"input x : f32[5]\ny = sum(x)", "f32", {0, {0}}},   /* rank 1 to rank 0 */
+    {"input x : f16[2, 3, 4]\ny = mean(x)", "f16", S(2, 3)},
+    {"input x : f32[2, 3, 4]\ny = max(x, axis=0)", "f32", S(3, 4)},
+    {"input x : f32[2, 3, 4]\ny = argmax(x)", "i32", S(2, 3)},
+    {"input x : f32[2, 3, 4]\ny = argmax(x, keepdim=true)", "i32", S(2, 3, 1)},
+    {"input h : f32[2, 7, 16]\ninput m : i32[2, 7]\ny = masked_mean(h, m)", "f32", S(2, 16)},
+    {"input h : f16[2, 7, 16]\ninput m : f16[2, 7]\ny = masked_mean(h, m)", "f16", S(2, 16)},
+    {"input p : f32[2, 16]\ny = l2norm(p, eps=1e-12)", "f32", S(2, 16)},
+    {"input c : i32[3, 1]\ninput a : f32[4]\ninput b : f32[1]\ny = where(c, a, b)", "f32",
+     S(3, 4)},
+    {"input c : f32[2, 1, 5]\ninput a : i32[3, 5]\ny = where(c, a, a)", "i32", S(2, 3, 5)},
+    {"y = full(shape=[2, 3], value=1.5)", "f32", S(2, 3)},
+    {"y = full(shape=[4], value=-7, dtype=\"i32\")", "i32", S(4)},
+    {"y = full(shape=[], dtype=\"f16\")", "f16", {0, {0}}},
 };
 
 static void test_every_op(void **state)
@@ -320,6 +336,17 @@ static void test_api_errors(void **state)
 
 /* ---- builder API ------------------------------------------------------------------------------ */
 
+/* The two graphs print to the same text. */
+static void assert_same_text(const porta_graph *a, const porta_graph *b)
+{
+    char *text_a = NULL, *text_b = NULL;
+    assert_int_equal(porta_graph_print(a, &text_a), PORTA_OK);
+    assert_int_equal(porta_graph_print(b, &text_b), PORTA_OK);
+    assert_string_equal(text_a, text_b);
+    porta_free(text_a);
+    porta_free(text_b);
+}
+
 static void test_builder_matches_parser(void **state)
 {
     porta_context *context = context_of(state);
@@ -367,12 +394,57 @@ static void test_builder_matches_parser(void **state)
 
     assert_graphs_equal(graph, parsed);
     assert_graphs_equal(parsed, graph);
-    char *from_builder = NULL, *from_parser = NULL;
-    assert_int_equal(porta_graph_print(graph, &from_builder), PORTA_OK);
-    assert_int_equal(porta_graph_print(parsed, &from_parser), PORTA_OK);
-    assert_string_equal(from_builder, from_parser);
-    porta_free(from_builder);
-    porta_free(from_parser);
+    assert_same_text(graph, parsed);
+    porta_graph_destroy(graph);
+    porta_graph_destroy(parsed);
+}
+
+/* The pooling an importer emits, and an op without operands (full: no operand array at all). */
+static void test_builder_pooling(void **state)
+{
+    porta_context *context = context_of(state);
+    const char *text = "graph pooled\n"
+                       "input h : f32[2, 7, 16]\n"
+                       "input m : i32[2, 7]\n"
+                       "p = masked_mean(h, m)\n"
+                       "e = l2norm(p, eps=1e-12)\n"
+                       "z = full(shape=[2, 16], value=-1, dtype=\"f32\")\n"
+                       "y = where(m, sum(h, axis=-1), max(h))\n"
+                       "output e, z, y\n";
+    porta_graph *parsed = parse_ok(context, text);
+    assert_int_equal(tensor_named(parsed, "z")->dtype, PORTA_F32);
+
+    porta_graph *graph;
+    assert_int_equal(porta_graph_create(context, "pooled", &graph), PORTA_OK);
+    porta_tensor_id h, m, p, e, z, s, a, y;
+    porta_shape sh = S(2, 7, 16), sm = S(2, 7);
+    assert_int_equal(porta_graph_add_input(graph, "h", PORTA_F32, &sh, &h), PORTA_OK);
+    assert_int_equal(porta_graph_add_input(graph, "m", PORTA_I32, &sm, &m), PORTA_OK);
+    assert_int_equal(porta_graph_add_node(graph, "p", "masked_mean", 2, (porta_tensor_id[]){h, m},
+                                          0, NULL, 0, NULL, &p), PORTA_OK);
+    porta_attr eps = {.name = "eps", .kind = PORTA_ATTR_FLOAT, .f = 1e-12};
+    assert_int_equal(porta_graph_add_node(graph, "e", "l2norm", 1, &p, 0, NULL, 1, &eps, &e),
+                     PORTA_OK);
+    porta_attr full_attrs[] = {
+        {.name = "shape", .kind = PORTA_ATTR_INTS, .ints = (int64_t[]){2, 16}, .n_ints = 2},
+        {.name = "value", .kind = PORTA_ATTR_INT, .i = -1},
+        {.name = "dtype", .kind = PORTA_ATTR_STRING, .s = "f32"},
+    };
+    assert_int_equal(porta_graph_add_node(graph, "z", "full", 0, NULL, 0, NULL, 3, full_attrs, &z),
+                     PORTA_OK);
+    porta_attr axis = {.name = "axis", .kind = PORTA_ATTR_INT, .i = -1};
+    assert_int_equal(porta_graph_add_node(graph, NULL, "sum", 1, &h, 0, NULL, 1, &axis, &s),
+                     PORTA_OK);
+    assert_int_equal(porta_graph_add_node(graph, NULL, "max", 1, &h, 0, NULL, 0, NULL, &a),
+                     PORTA_OK);
+    assert_int_equal(porta_graph_add_node(graph, "y", "where", 3, (porta_tensor_id[]){m, s, a}, 0,
+                                          NULL, 0, NULL, &y), PORTA_OK);
+    for (porta_tensor_id t = 0; t < 3; t++)
+        assert_int_equal(porta_graph_mark_output(graph, (porta_tensor_id[]){e, z, y}[t]),
+                         PORTA_OK);
+    assert_int_equal(porta_graph_validate(graph), PORTA_OK);
+    assert_graphs_equal(graph, parsed);
+    assert_same_text(graph, parsed);
     porta_graph_destroy(graph);
     porta_graph_destroy(parsed);
 }
@@ -435,6 +507,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_strings_escaped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_builder_matches_parser, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_builder_pooling, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_example_files, setup, teardown),
     };

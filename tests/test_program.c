@@ -663,9 +663,54 @@ static void test_loop_budget(void **state)
     porta_context_destroy(context);
 }
 
+/* The variant the rule takes for a reduction, by its key. */
+static const char *variant_for(const porta_plan *plan, const char *key)
+{
+    for (int i = 0; i < plan->n_choices; i++)
+        if (!strcmp(plan->choices[i].family, "norm") && !strcmp(plan->choices[i].key, key))
+            return plan->choices[i].names[plan->choices[i].variant];
+    fail_msg("no norm choice for %s", key);
+    return NULL;
+}
+
+/* Reductions as norm_rows steps: strided rows keyed by their stride and, on a GPU, one
+ * invocation a row; every step within the loop budget; rows past 2^24 refused for argmax. */
+static void test_reduction_plans(void **state)
+{
+    (void)state;
+    porta_context *context;
+    assert_int_equal(porta_context_create(&context), PORTA_OK);
+    porta_graph *graph = parse(context, "graph pool\n"
+                                        "input h : f32[8, 128, 384]\n"
+                                        "input m : i32[8, 128]\n"
+                                        "s = sum(tanh(h), axis=0)\n"
+                                        "t = max(tanh(h))\n"
+                                        "p = masked_mean(tanh(h), m)\n"
+                                        "output s, t, p\n");
+    porta_plan *plan = plan_of(context, graph);
+    assert_string_equal(variant_for(plan, "r49152,c8,s49152"), "rows");
+    assert_string_equal(variant_for(plan, "r1024,c384"), "lanes");
+    assert_string_equal(variant_for(plan, "r3072,c128,s384"), "rows");
+    for (int i = 0; i < plan->n_steps; i++)
+        assert_true(plan->steps[i].loop_iterations <= PORTA_LOWER_LOOP_BUDGET);
+    porta_plan_destroy(plan);
+    porta_graph_destroy(graph);
+
+    graph = parse(context, "graph wide\ninput x : f32[2, 16777217]\ny = argmax(x)\noutput y\n");
+    porta_plan_limits limits = porta_plan_default_limits();
+    porta_plan *refused = NULL;
+    assert_int_equal(porta_plan_create(graph, &limits, &refused), PORTA_ERROR_UNSUPPORTED);
+    assert_null(refused);
+    assert_non_null(strstr(porta_last_error(context), "node 'y' (argmax)"));
+    assert_non_null(strstr(porta_last_error(context), "argmax over 16777217 columns"));
+    porta_graph_destroy(graph);
+    porta_context_destroy(context);
+}
+
 int main(void)
 {
     const struct CMUnitTest plans[] = {
+        cmocka_unit_test(test_reduction_plans),
         cmocka_unit_test(test_chain_runs_in_place),
         cmocka_unit_test(test_live_ranges_do_not_overlap),
         cmocka_unit_test(test_reshape_is_a_view),

@@ -53,6 +53,14 @@ static const porta_lower_rule rules[PORTA_OP_COUNT] = {
     [PORTA_OP_ROPE] = porta_lower_positions,
     [PORTA_OP_CAUSAL_CONV1D] = porta_lower_conv1d,
     [PORTA_OP_KV_APPEND] = porta_lower_kv_append,
+    [PORTA_OP_SUM] = porta_lower_reduce,
+    [PORTA_OP_MEAN] = porta_lower_reduce,
+    [PORTA_OP_MAX] = porta_lower_reduce,
+    [PORTA_OP_ARGMAX] = porta_lower_reduce,
+    [PORTA_OP_MASKED_MEAN] = porta_lower_reduce,
+    [PORTA_OP_L2NORM] = porta_lower_norm,
+    [PORTA_OP_WHERE] = porta_lower_where,
+    [PORTA_OP_FULL] = porta_lower_full,
 };
 
 porta_plan_limits porta_plan_default_limits(void)

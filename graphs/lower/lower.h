@@ -3,7 +3,7 @@
  * the planner (graphs/lower/memory.c) later places every arena allocation by liveness.
  *
  * A rule file holds one op family (elementwise.c, shape.c, matmul.c,
- * norm.c, attention.c); the table in lower.c maps each op to its rule. */
+ * norm.c, reduce.c, attention.c); the table in lower.c maps each op to its rule. */
 #ifndef PORTA_LOWER_H
 #define PORTA_LOWER_H
 
@@ -147,10 +147,15 @@ porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,
                                    const porta_lower_gemm *gemm);
 
 /* One step of the norm family over the rows of the last axis (shaders/norm_rows.k), emitted by
- * norm.c for softmax, layernorm and rmsnorm and open to any rule that needs a row norm: x and y
- * are [rows, cols] (y may take x's storage); softmax reads scale, causal and the optional mask
- * (mask.bytes 0: none) with x seen as [d0, d1, d2, cols] and the mask's element strides against
- * it (0 where it broadcasts); layernorm and rmsnorm read gamma [cols], eps and, for layernorm,
+ * norm.c for softmax, layernorm, rmsnorm and l2norm, by reduce.c for the reductions, and open to
+ * any rule that needs a row norm: x and y are [rows, cols] (y may take x's storage), or for the
+ * reductions x is [rows, cols] and y [rows], and their rows may be strided: with inner > 1 the
+ * columns of row r lie inner elements apart from (r / inner) * cols * inner + r % inner (x
+ * [outer, cols, inner] reduced over its middle axis); the masked mean reads the weight of
+ * column c of row r at mask[(r / inner) * cols + c] (mask_i32: nonzero is 1). softmax reads
+ * scale, causal and the optional mask (mask.bytes 0: none) with x seen as [d0, d1, d2, cols]
+ * and the mask's element strides against it (0 where it broadcasts); layernorm and rmsnorm
+ * read gamma [cols] and eps (l2norm eps only) and, for layernorm,
  * the optional beta (beta.bytes 0: none), and normalize the rows of x + residual when
  * residual.bytes is not 0 (an add fused into the norm; residual is [rows, cols] like x). The
  * kernel's variant (family "norm": rows, strips, lanes) and shape are chosen here from the row
@@ -159,6 +164,11 @@ typedef enum porta_lower_norm_op {
     PORTA_LOWER_SOFTMAX = 0,
     PORTA_LOWER_LAYERNORM = 1,
     PORTA_LOWER_RMSNORM = 2,
+    PORTA_LOWER_L2NORM = 3,
+    PORTA_LOWER_SUM = 4,            /* times scale: 1, or 1 / cols for a mean */
+    PORTA_LOWER_MAX = 5,
+    PORTA_LOWER_ARGMAX = 6,
+    PORTA_LOWER_MASKED_MEAN = 7,
 } porta_lower_norm_op;
 
 typedef struct porta_lower_norm_step {
@@ -170,6 +180,7 @@ typedef struct porta_lower_norm_step {
     float scale, eps;
     bool causal;
     uint32_t d1, d2, mask_strides[4];
+    uint32_t inner;                 /* 0 or 1: contiguous rows */
 } porta_lower_norm_step;
 
 porta_status porta_lower_emit_norm(porta_lower *lower, const porta_node *node,
@@ -194,9 +205,14 @@ porta_status porta_lower_kv_append(porta_lower *lower, const porta_node *node);
 /* matmul.c: matmul linear causal_conv1d */
 porta_status porta_lower_matmul(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_conv1d(porta_lower *lower, const porta_node *node);
-/* norm.c: softmax layernorm rmsnorm */
+/* norm.c: softmax layernorm rmsnorm l2norm */
 porta_status porta_lower_softmax(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_norm(porta_lower *lower, const porta_node *node);
+/* reduce.c: sum mean max argmax masked_mean */
+porta_status porta_lower_reduce(porta_lower *lower, const porta_node *node);
+/* elementwise.c: where full */
+porta_status porta_lower_where(porta_lower *lower, const porta_node *node);
+porta_status porta_lower_full(porta_lower *lower, const porta_node *node);
 /* attention.c: sdpa attention additive_attention luong_attention */
 porta_status porta_lower_attention(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_additive(porta_lower *lower, const porta_node *node);

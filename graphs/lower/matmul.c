@@ -347,9 +347,8 @@ static porta_status emit_splitk(porta_lower *lower, const porta_node *node,
     if (status != PORTA_OK) return status;
     porta_lower_ref ones = porta_lower_scratch(lower, (uint64_t)splits * PORTA_PLAN_ELEMENT_BYTES);
     struct {
-        uint32_t n;
-        float value;
-    } fill = {splits, 1.0f};
+        uint32_t n, word;
+    } fill = {splits, 0x3f800000u};   /* the bits of 1.0f */
     porta_lower_step step = porta_lower_step_init(&porta_kernel_fill, SPLITK_MOST, 1, 1);
     step.n_bindings = 1;
     step.bindings[0] = ones;

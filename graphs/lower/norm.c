@@ -1,5 +1,6 @@
-/* The norm family: softmax, layernorm and rmsnorm, each one step of shaders/norm_rows.k over the
- * rows of the last axis (porta_lower_emit_norm). docs/ops.md states the math.
+/* The norm family: softmax, layernorm, rmsnorm and l2norm, each one step of shaders/norm_rows.k
+ * over the rows of the last axis (porta_lower_emit_norm, which also serves the reductions of
+ * reduce.c). docs/ops.md states the math.
  *
  * Variants (family "norm"), each a way to spread a row over invocations:
  *   rows    one invocation per row, TY rows a work-group: no barrier, one contiguous stream per
@@ -34,7 +35,7 @@ typedef struct rows_params {
     float scale, eps;
     uint32_t has_beta, causal;
     uint32_t d1, d2, ms0, ms1, ms2, ms3;
-    uint32_t per;
+    uint32_t per, inner;
 } rows_params;
 
 enum { BIND_X, BIND_MASK, BIND_GAMMA, BIND_BETA, BIND_Y, BIND_RES, N_BINDINGS };
@@ -48,20 +49,25 @@ static uint32_t next_pow2(uint32_t v)
 
 static uint32_t ceil_div(uint32_t a, uint32_t b) { return a / b + (a % b != 0); }
 
-/* The most loop iterations one invocation of norm_rows runs: softmax and rmsnorm two passes
- * and one reduction, layernorm three passes and two. */
+/* The most loop iterations one invocation of norm_rows runs: softmax, rmsnorm and l2norm two
+ * passes and one reduction, layernorm three passes and two, the reductions one of each. */
 static uint64_t norm_iterations(porta_lower_norm_op op, uint32_t per, uint32_t tx)
 {
     uint64_t tree = 0;
     while ((1u << tree) < tx) tree++;
+    if (op >= PORTA_LOWER_SUM) return per + tree;
     uint64_t passes = op == PORTA_LOWER_LAYERNORM ? 3u : 2u;
     return passes * per + (passes - 1u) * tree;
 }
 
 /* The rule's own variant for the device and the row shape. */
-static int chosen_variant(const porta_plan_limits *limits, uint32_t rows)
+static int chosen_variant(const porta_plan_limits *limits, uint32_t rows, bool strided)
 {
-    if (limits->kind == PORTA_PLAN_GPU) return VARIANT_LANES;
+    /* strided rows (a reduction over an axis other than the last): neighbouring rows lie side by
+     * side, so one invocation a row makes neighbouring lanes read neighbouring elements, as lanes
+     * do for contiguous rows (the same reasoning; not yet measured on a GPU) */
+    if (limits->kind == PORTA_PLAN_GPU)
+        return strided && rows >= GPU_GROUP ? VARIANT_ROWS : VARIANT_LANES;
     /* llvmpipe: strips measured 2-3x faster than one invocation per row on lavapipe */
     if (limits->kind == PORTA_PLAN_CPU_LANES) return VARIANT_STRIPS;
     return rows >= CPU_INVOCATIONS ? VARIANT_ROWS : VARIANT_STRIPS;
@@ -74,9 +80,11 @@ porta_status porta_lower_emit_norm(porta_lower *lower, const porta_node *node,
     uint32_t rows = norm->rows, cols = norm->cols;
     uint32_t quads = cols / 4u;
     char key[64];
-    snprintf(key, sizeof key, "r%u,c%u", rows, cols);
+    /* a strided reduction's rows are another shape of work: its own key */
+    if (norm->inner > 1) snprintf(key, sizeof key, "r%u,c%u,s%u", rows, cols, norm->inner);
+    else snprintf(key, sizeof key, "r%u,c%u", rows, cols);
     int variant = porta_lower_variant(lower, "norm", key, variant_names, N_VARIANTS,
-                                      chosen_variant(limits, rows));
+                                      chosen_variant(limits, rows, norm->inner > 1));
 
     uint32_t tx = 1, ty = 1;
     if (variant == VARIANT_ROWS) {
@@ -127,9 +135,10 @@ porta_status porta_lower_emit_norm(porta_lower *lower, const porta_node *node,
         .ms2 = norm->mask_strides[2],
         .ms3 = norm->mask_strides[3],
         .per = ceil_div(quads, tx),
+        .inner = norm->inner > 1 ? norm->inner : 1u,
     };
     porta_lower_step step = porta_lower_step_init(&porta_kernel_norm_rows, tx, ty, 1);
-    step.config.n_constants = 6;
+    step.config.n_constants = 7;
     step.config.constants[0] = (int32_t)norm->op;
     step.config.constants[1] = norm->mask.bytes ? (norm->mask_i32 ? MASK_I32 : MASK_FLOAT)
                                                 : MASK_NONE;
@@ -137,6 +146,7 @@ porta_status porta_lower_emit_norm(porta_lower *lower, const porta_node *node,
     step.config.constants[3] = (int32_t)ty;
     step.config.constants[4] = variant != VARIANT_LANES;
     step.config.constants[5] = norm->residual.bytes != 0;
+    step.config.constants[6] = norm->inner > 1;
     step.n_bindings = N_BINDINGS;
     porta_lower_ref bindings[N_BINDINGS] = {norm->x,    norm->mask, norm->gamma,
                                             norm->beta, norm->y,    norm->residual};
@@ -149,8 +159,10 @@ porta_status porta_lower_emit_norm(porta_lower *lower, const porta_node *node,
     step.params = &p;
     step.param_bytes = sizeof p;
     step.loop_iterations = norm_iterations(norm->op, p.per, tx);
-    /* y may take x's bytes unless the residual reads them elsewhere (a view of x) */
-    if (!norm->residual.bytes || porta_walk_apart(norm->x, norm->residual)) {
+    /* y may take x's bytes unless the residual reads them elsewhere (a view of x); a reduction's
+     * y is smaller than x, whose rows other invocations may still read */
+    if (norm->op < PORTA_LOWER_SUM &&
+        (!norm->residual.bytes || porta_walk_apart(norm->x, norm->residual))) {
         step.in_place_in = BIND_X;
         step.in_place_out = BIND_Y;
     }
@@ -214,6 +226,12 @@ porta_status porta_lower_norm(porta_lower *lower, const porta_node *node)
 {
     const porta_graph *graph = porta_lower_graph(lower);
     bool layernorm = node->op == PORTA_OP_LAYERNORM;
+    if (node->op == PORTA_OP_L2NORM) {
+        porta_lower_norm_step norm = {.op = PORTA_LOWER_L2NORM, .scale = 1.0f,
+                                      .eps = (float)porta_node_float(graph, node, "eps")};
+        porta_status status = rows_of(lower, node, &norm);
+        return status != PORTA_OK ? status : porta_lower_emit_norm(lower, node, &norm);
+    }
     porta_lower_norm_step norm = {
         .op = layernorm ? PORTA_LOWER_LAYERNORM : PORTA_LOWER_RMSNORM,
         .scale = 1.0f,

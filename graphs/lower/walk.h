@@ -13,7 +13,7 @@
 
 #include "graphs/lower/lower.h"
 
-#define PORTA_WALK_OPERANDS 3
+#define PORTA_WALK_OPERANDS 4
 
 typedef struct porta_walk {
     int rank;                                          /* dims in use, at most 4 */
@@ -43,7 +43,7 @@ typedef struct porta_walk_launch {
     const void *params;                 /* rows kernels: (inner, rows, col_base) first */
     uint32_t param_bytes;
     int n_constants;
-    int32_t constants[4];
+    int32_t constants[5];
     bool in_place;                      /* the result may take binding in_place_in's storage */
     int in_place_in;
     /* a kernel that loops: the most iterations one invocation runs (lower.h's loop budget) */

@@ -116,5 +116,10 @@ porta_status porta_ref_sinusoidal(const porta_ref_call *call);
 porta_status porta_ref_rope(const porta_ref_call *call);
 porta_status porta_ref_causal_conv1d(const porta_ref_call *call);
 porta_status porta_ref_kv_append(const porta_ref_call *call);
+porta_status porta_ref_reduce(const porta_ref_call *call);
+porta_status porta_ref_masked_mean(const porta_ref_call *call);
+porta_status porta_ref_l2norm(const porta_ref_call *call);
+porta_status porta_ref_where(const porta_ref_call *call);
+porta_status porta_ref_full(const porta_ref_call *call);
 
 #endif

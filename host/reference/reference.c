@@ -44,6 +44,14 @@ static const porta_ref_op_fn op_functions[PORTA_OP_COUNT] = {
     [PORTA_OP_ROPE] = porta_ref_rope,
     [PORTA_OP_CAUSAL_CONV1D] = porta_ref_causal_conv1d,
     [PORTA_OP_KV_APPEND] = porta_ref_kv_append,
+    [PORTA_OP_SUM] = porta_ref_reduce,
+    [PORTA_OP_MEAN] = porta_ref_reduce,
+    [PORTA_OP_MAX] = porta_ref_reduce,
+    [PORTA_OP_ARGMAX] = porta_ref_reduce,
+    [PORTA_OP_MASKED_MEAN] = porta_ref_masked_mean,
+    [PORTA_OP_L2NORM] = porta_ref_l2norm,
+    [PORTA_OP_WHERE] = porta_ref_where,
+    [PORTA_OP_FULL] = porta_ref_full,
 };
 
 int64_t porta_ref_elements(const porta_shape *shape)

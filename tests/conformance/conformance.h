@@ -38,6 +38,7 @@ extern const conformance_case conformance_cases_shape[];
 extern const conformance_case conformance_cases_matmul[];
 extern const conformance_case conformance_cases_norm[];
 extern const conformance_case conformance_cases_attention[];
+extern const conformance_case conformance_cases_reduce[];
 extern const conformance_case conformance_cases_attention_fused[];
 /* Cases of fused patterns (graphs/lower/fuse.h), each run with fusion on and off. */
 extern const conformance_case conformance_cases_matmul_fused[];

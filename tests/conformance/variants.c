@@ -49,6 +49,15 @@ static const char *const layernorm_cases[] = {"layernorm_small", "layernorm_long
                                               "layernorm_3e38", NULL};
 static const char *const rmsnorm_cases[] = {"rmsnorm_long", "rmsnorm_many_rows", "rmsnorm_3e38",
                                             NULL};
+/* the reductions in the norm kernel: strided rows, rows past the loop budget when one
+ * invocation takes a row (rows), ties met in the trees (strips, lanes) */
+static const char *const sum_cases[] = {"sum_rows", "sum_axis0", "sum_5m", "sum_axis0_long", NULL};
+static const char *const max_cases[] = {"max_specials", "max_axis1", NULL};
+static const char *const argmax_cases[] = {"argmax_ties", "argmax_specials", "argmax_5m_ties",
+                                           NULL};
+static const char *const masked_mean_cases[] = {"masked_mean_padding", "masked_mean_long",
+                                                "masked_mean_f16", NULL};
+static const char *const l2norm_cases[] = {"l2norm_rows", "l2norm_3e38", "l2norm_5m", NULL};
 
 static const case_variants table[] = {
     {"matmul", chain_cases, chain},
@@ -63,6 +72,11 @@ static const case_variants table[] = {
     {"softmax", softmax_cases, norm},
     {"layernorm", layernorm_cases, norm},
     {"rmsnorm", rmsnorm_cases, norm},
+    {"sum", sum_cases, norm},
+    {"max", max_cases, norm},
+    {"argmax", argmax_cases, norm},
+    {"masked_mean", masked_mean_cases, norm},
+    {"l2norm", l2norm_cases, norm},
     {NULL, NULL, NULL},
 };
 
