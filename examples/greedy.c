@@ -94,13 +94,18 @@ porta_status greedy_generate(porta_context *context, porta_device *device,
     loop l = {context, message, message_size};
     *out_count = 0;
     memset(timing, 0, sizeof *timing);
-    porta_tensor_info ids, logits, step_logits;
+    porta_tensor_info ids, logits, step_logits, filled_info;
     if (!info_of(prefill, "ids", &ids) || ids.shape.rank != 2 || !info_of(prefill, "logits", &logits) ||
-        !info_of(decode, "logits", &step_logits) || !count_layers(decode))
+        !info_of(decode, "logits", &step_logits) || !info_of(decode, "filled", &filled_info) ||
+        !count_layers(decode))
         return fail(&l, PORTA_ERROR_INVALID_GRAPH,
                     "the graphs are not a prefill graph (ids [B, S], logits) and a decode graph "
                     "(ids, pos, filled, k_cache.L, v_cache.L, logits) as porta import writes");
-    int64_t batch = ids.shape.dims[0], slots = ids.shape.dims[1];
+    /* the cache's slots; the prompt's length is the prefill graph's named dim, bound per prompt
+     * (a prefill graph of fixed length takes the prompt right-padded) */
+    int64_t batch = ids.shape.dims[0], slots = filled_info.shape.dims[3];
+    bool named_length = porta_graph_symbol_count(prefill) == 1;
+    int64_t prefill_length = named_length ? n_prompt : ids.shape.dims[1];
     int64_t vocab = logits.shape.dims[logits.shape.rank - 1];
     int layers = count_layers(decode);
     if (n_prompt < 1 || max_new < 1)
@@ -121,7 +126,7 @@ porta_status greedy_generate(porta_context *context, porta_device *device,
     porta_program *first = NULL, *step = NULL;
     int32_t *host_ids = calloc((size_t)(batch * slots), sizeof *host_ids);
     int32_t *filled = calloc((size_t)(batch * slots), sizeof *filled);
-    size_t logit_bytes = (size_t)elements(&logits.shape) * porta_dtype_size(logits.dtype);
+    size_t logit_bytes = (size_t)(batch * prefill_length * vocab) * porta_dtype_size(logits.dtype);
     void *host_logits = malloc(logit_bytes);
     porta_status s = host_ids && filled && host_logits
                          ? PORTA_OK
@@ -132,13 +137,18 @@ porta_status greedy_generate(porta_context *context, porta_device *device,
                           (s = porta_program_set_weights(first, weights)) ||
                           (s = porta_program_set_weights(step, weights))))
         porta_failed(&l, s);
+    const char *length_name = NULL;
+    if (s == PORTA_OK && named_length) {
+        porta_graph_symbol_info(prefill, 0, &length_name, NULL, NULL);
+        if ((s = porta_program_bind(first, &length_name, &prefill_length, 1))) porta_failed(&l, s);
+    }
 
-    /* prefill: every row holds the prompt, right-padded; the first new token follows its last */
+    /* prefill: every row holds the prompt; the first new token follows its last */
     double start = now_ms();
     for (int64_t b = 0; s == PORTA_OK && b < batch; b++)
-        memcpy(host_ids + b * slots, prompt, (size_t)n_prompt * sizeof *prompt);
+        memcpy(host_ids + b * prefill_length, prompt, (size_t)n_prompt * sizeof *prompt);
     if (s == PORTA_OK &&
-        ((s = porta_program_set(first, "ids", host_ids, (size_t)(batch * slots) * 4)) ||
+        ((s = porta_program_set(first, "ids", host_ids, (size_t)(batch * prefill_length) * 4)) ||
          (s = porta_program_run(first)) ||
          (s = porta_program_get(first, "logits", host_logits, logit_bytes))))
         porta_failed(&l, s);

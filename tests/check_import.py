@@ -33,7 +33,7 @@ ABS_TOLERANCE = 1e-4
 COSINE_MIN = 0.99999
 MAX_SEQ = 16
 # masked_mean and l2norm are ops of a later change; set this once they are in the op table.
-POOLING_OPS = False
+POOLING_OPS = True
 
 
 def expect(condition, what):
@@ -178,7 +178,7 @@ def generate(model, folder, device, tag, steps, abs_tolerance=ABS_TOLERANCE,
     base = os.path.join(workdir, f'{tag}-{device.replace(":", "")}')
     os.makedirs(base, exist_ok=True)
     ids = os.path.join(base, 'ids.npy')
-    write_npy_i32(ids, [1, MAX_SEQ], prompt + [0] * (MAX_SEQ - P))
+    write_npy_i32(ids, [1, P], prompt)    # the prefill's length P is a named dim up to MAX_SEQ
     out = run_graph(os.path.join(folder, 'prefill.pg'), device, weights, {'ids': ids},
                     os.path.join(base, 'prefill'))
     if not out:

@@ -80,7 +80,7 @@ static int write_layer(import_job *job, const gpt2_config *c, pg_text *t, int l,
              l, D, 2 * D, H);
     snprintf(v_new, sizeof v_new, "split_heads(slice(qkv.%d, axis=-1, start=%d, end=%d), heads=%d)",
              l, 2 * D, 3 * D, H);
-    import_decoder_attention(t, l, decode, k_new, v_new);
+    import_decoder_attention(job, t, l, decode, k_new, v_new);
     pg_printf(t, "h.%d = add(x.%d, add(matmul(a.%d, %s), %s))\n", l, l, l, wo, bo);
     pg_printf(t, "x.%d = add(h.%d, add(matmul(%sadd(matmul(layernorm(h.%d, %s, %s, eps=%s), "
               "%s), %s)%s, %s), %s))\n", l + 1, l, c->act_open, l, g2, b2, c->eps_text, w1, c1,
@@ -93,7 +93,7 @@ static int write_layer(import_job *job, const gpt2_config *c, pg_text *t, int l,
 static int write_graph(import_job *job, const gpt2_config *c, bool decode)
 {
     pg_text *t = &job->text;
-    int S = job->result->max_seq, D = c->hidden;
+    int D = c->hidden;
     char wte[160], wpe[160], gf[160], bf[160], head[160];
     pg_printf(t, "# gpt2 %s graph imported from %s\ngraph gpt2_%s\n", decode ? "decode" : "prefill",
               job->dir, decode ? "decode" : "prefill");
@@ -110,8 +110,8 @@ static int write_graph(import_job *job, const gpt2_config *c, bool decode)
         import_weightf(job, t, head, 2, (const int64_t[]){c->vocab, D}, "lm_head.weight"))
         return 1;
     if (decode) pg_printf(t, "x.0 = add(embedding(ids, %s), embedding(pos, %s))\n", wte, wpe);
-    else pg_printf(t, "x.0 = add(embedding(ids, %s), slice(%s, axis=0, start=0, end=%d))\n", wte,
-                   wpe, S);
+    else pg_printf(t, "x.0 = add(embedding(ids, %s), slice(%s, axis=0, start=0, end=P))\n", wte,
+                   wpe);
     for (int l = 0; l < c->layers; l++)
         if (write_layer(job, c, t, l, decode)) return 1;
     pg_printf(t, "logits = linear(layernorm(x.%d, %s, %s, eps=%s), %s)\n", c->layers, gf, bf,

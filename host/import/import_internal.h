@@ -74,10 +74,11 @@ int import_max_seq(import_job *job, const char *field, int positions);
 void import_decoder_inputs(import_job *job, pg_text *t, bool decode);
 /* Layer `layer`'s attention from q.L [B, H, s, head_dim] and the new keys and values (.pg
  * expressions of [B, G, s, head_dim]), into a.L [B, s, H * head_dim]: prefill names them
- * k_cache.L and v_cache.L and attends causally; decode writes them into the caches at `pos`
- * (k_next.L, v_next.L) and attends over the `filled` slots. */
-void import_decoder_attention(pg_text *t, int layer, bool decode, const char *k_new,
-                              const char *v_new);
+ * kp.L and vp.L, attends causally and writes them into the first slots of S-slot caches
+ * k_cache.L and v_cache.L; decode writes them into the caches at `pos` (k_next.L, v_next.L)
+ * and attends over the `filled` slots. */
+void import_decoder_attention(import_job *job, pg_text *t, int layer, bool decode,
+                              const char *k_new, const char *v_new);
 /* logits first, then each layer's caches (k_cache.L, v_cache.L; decode: k_next.L, v_next.L). */
 void import_decoder_outputs(import_job *job, pg_text *t, bool decode);
 

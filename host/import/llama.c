@@ -122,7 +122,7 @@ static int write_layer(import_job *job, const llama_config *c, pg_text *t, int l
     snprintf(k_new, sizeof k_new, "rope(split_heads(linear(n.%d, %s), heads=%d), %sbase=%s, "
              "mode=\"half\")", l, k, G, position, c->theta_text);
     snprintf(v_new, sizeof v_new, "split_heads(linear(n.%d, %s), heads=%d)", l, v, G);
-    import_decoder_attention(t, l, decode, k_new, v_new);
+    import_decoder_attention(job, t, l, decode, k_new, v_new);
     pg_printf(t, "h.%d = add(x.%d, linear(a.%d, %s))\n", l, l, l, o);
     pg_printf(t, "m.%d = rmsnorm(h.%d, %s, eps=%s)\n", l, l, n2, c->eps_text);
     pg_printf(t, "x.%d = add(h.%d, linear(mul(%slinear(m.%d, %s)%s, linear(m.%d, %s)), %s))\n",

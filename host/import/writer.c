@@ -179,7 +179,8 @@ void import_decoder_inputs(import_job *job, pg_text *t, bool decode)
     const import_result *r = job->result;
     int B = r->batch, S = r->max_seq;
     if (!decode) {
-        pg_printf(t, "input ids : i32[%d, %d]\n", B, S);
+        /* the prompt's length is a named dim: one prefill program runs every prompt length */
+        pg_printf(t, "input ids : i32[%d, P <= %d]\n", B, S);
         return;
     }
     pg_printf(t, "input ids : i32[%d, 1]\ninput pos : i32[1]\ninput filled : i32[%d, 1, 1, %d]\n",
@@ -190,13 +191,20 @@ void import_decoder_inputs(import_job *job, pg_text *t, bool decode)
                   r->kv_heads, S, r->head_dim);
 }
 
-void import_decoder_attention(pg_text *t, int layer, bool decode, const char *k_new,
-                              const char *v_new)
+void import_decoder_attention(import_job *job, pg_text *t, int layer, bool decode,
+                              const char *k_new, const char *v_new)
 {
     if (!decode) {
-        pg_printf(t, "k_cache.%d = %s\nv_cache.%d = %s\n", layer, k_new, layer, v_new);
-        pg_printf(t, "a.%d = merge_heads(sdpa(q.%d, k_cache.%d, v_cache.%d, causal=true))\n",
-                  layer, layer, layer, layer);
+        /* causal attention over the prompt's P tokens; the caches the decode step takes hold S
+         * slots, the prompt's keys and values in the first P (the rest are never read) */
+        const import_result *r = job->result;
+        pg_printf(t, "kp.%d = %s\nvp.%d = %s\n", layer, k_new, layer, v_new);
+        pg_printf(t, "a.%d = merge_heads(sdpa(q.%d, kp.%d, vp.%d, causal=true))\n", layer, layer,
+                  layer, layer);
+        for (int kv = 0; kv < 2; kv++)
+            pg_printf(t, "%s_cache.%d = kv_append(full(shape=[%d, %d, %d, %d], dtype=\"%s\"), "
+                      "%sp.%d)\n", kv ? "v" : "k", layer, r->batch, r->kv_heads, r->max_seq,
+                      r->head_dim, pg_dtype(job), kv ? "v" : "k", layer);
         return;
     }
     pg_printf(t, "k_next.%d = kv_append(k_cache.%d, %s, pos)\n", layer, layer, k_new);
