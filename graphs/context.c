@@ -56,6 +56,16 @@ size_t porta_dtype_size(porta_dtype dtype)
     return 0;
 }
 
+const char *porta_weight_format_name(porta_weight_format format)
+{
+    switch (format) {
+    case PORTA_WEIGHT_PLAIN: return "plain";
+    case PORTA_WEIGHT_I8C: return "i8c";
+    case PORTA_WEIGHT_Q8_0: return "q8_0";
+    }
+    return NULL;
+}
+
 static porta_log_level level_named(const char *name)
 {
     static const char *const names[] = {"off", "error", "warning", "info", "debug"};

@@ -187,6 +187,25 @@ PORTA_API porta_status porta_graph_add_input(porta_graph *graph, const char *nam
 PORTA_API porta_status porta_graph_add_weight(porta_graph *graph, const char *name,
                                               porta_dtype dtype, const porta_shape *shape,
                                               const char *key, porta_tensor_id *out_tensor);
+/* How a weight is held on the device (docs/weights.md, "8-bit weights"). The graph sees an f32
+ * weight either way: porta_program_set takes floats and quantizes them, porta_program_get
+ * returns the dequantized values. PORTA_WEIGHT_I8C: int8 with one f32 scale per output channel;
+ * PORTA_WEIGHT_Q8_0: int8 in blocks of 32 along the reduced dim, one f32 scale each. Only an
+ * f32 weight of rank 2 read only as linear's weight or matmul's b may be quantized, and for
+ * q8_0 its reduced dim must be a multiple of 32: porta_graph_validate checks. */
+typedef enum porta_weight_format {
+    PORTA_WEIGHT_PLAIN = 0,
+    PORTA_WEIGHT_I8C = 1,
+    PORTA_WEIGHT_Q8_0 = 2,
+} porta_weight_format;
+/* "plain", "i8c", "q8_0"; NULL for a value outside the enum. */
+PORTA_API const char *porta_weight_format_name(porta_weight_format format);
+/* Sets how weight `weight` is held; the graph must be validated again. */
+PORTA_API porta_status porta_graph_set_weight_format(porta_graph *graph, porta_tensor_id weight,
+                                                     porta_weight_format format);
+/* How `tensor` is held: PORTA_WEIGHT_PLAIN for anything but a quantized weight. */
+PORTA_API porta_weight_format porta_graph_weight_format(const porta_graph *graph,
+                                                        porta_tensor_id tensor);
 /* Makes dim `axis` of input `input` a dim known only at run time, named `symbol` (declared
  * here with maximum `max`, or declared before with the same maximum): `S <= 128` in .pg text.
  * The graph is validated with every such dim at its maximum; a program made from it runs at any

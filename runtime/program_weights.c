@@ -7,7 +7,8 @@
 
 #include <stdlib.h>
 
-/* What a weight buffer holds and how: every tensor's key, dtype, shape, offset and packing. Two
+/* What a weight buffer holds and how: every tensor's key, dtype, shape, offset and packing (an
+ * 8-bit weight's block included, so an i8c buffer never serves a q8_0 or f32 one). Two
  * buffers with one signature filled from one weights handle hold the same bytes. */
 char *porta_plan_weight_signature(const porta_graph *graph, const porta_plan *plan, int buffer)
 {
@@ -19,11 +20,11 @@ char *porta_plan_weight_signature(const porta_graph *graph, const porta_plan *pl
         char shape[96];
         porta_shape_format(&tensor->shape, shape, sizeof shape);
         const porta_plan_packing *p = &plan->tensor_packing[t];
-        porta_strbuf_append(&text, ";%s|%s%s|%llu|%u,%u,%u,%u,%u",
+        porta_strbuf_append(&text, ";%s|%s%s|%llu|%u,%u,%u,%u,%u,%u",
                             tensor->key ? tensor->key : tensor->name,
                             porta_dtype_name(tensor->dtype), shape,
                             (unsigned long long)plan->tensor_at[t].offset, p->panel_cols,
-                            p->k_rows, p->n_cols, p->k_stride, p->n_stride);
+                            p->k_rows, p->n_cols, p->k_stride, p->n_stride, p->quant_block);
     }
     if (text.failed) {
         porta_strbuf_free(&text);

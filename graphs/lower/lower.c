@@ -7,6 +7,7 @@
  * (fuse.c); the driver then lowers each pair through its anchor's rule. */
 #include "graphs/lower/lower.h"
 #include "graphs/lower/stores.h"
+#include "graphs/quantize.h"
 #include "graphs/ops.h"
 
 #include <stdarg.h>
@@ -198,7 +199,8 @@ static bool weight_layable(const porta_lower *lower, porta_tensor_id t)
     int shared = 0;
     for (porta_tensor_id u = 0; u < graph->n_tensors; u++)
         shared += lower->plan->tensor_buffer_of[u] == buffer;
-    return uses == 1 && !lower->plan->tensor_packing[t].panel_cols && shared == 1;
+    const porta_plan_packing *packing = &lower->plan->tensor_packing[t];
+    return uses == 1 && !packing->panel_cols && !packing->quant_block && shared == 1;
 }
 
 static uint64_t packed_bytes(const porta_plan_packing *packing)
@@ -508,6 +510,14 @@ static porta_status lower_nodes(porta_lower *lower)
         const porta_tensor *tensor = &graph->tensors[t];
         if (tensor->kind == PORTA_TENSOR_NODE) continue;
         uint64_t bytes = tensor_bytes(lower, t);
+        porta_quant_layout quant = porta_quant_layout_of(graph, t);
+        if (quant.block) {
+            /* 8-bit: int8 values and scales, whatever variant reads it (quantize.h) */
+            bytes = porta_quant_bytes(&quant);
+            plan->tensor_packing[t] = (porta_plan_packing){0, quant.k_rows, quant.n_cols,
+                                                           quant.k_stride, quant.n_stride,
+                                                           quant.block};
+        }
         int buffer = add_buffer(plan, tensor->kind == PORTA_TENSOR_INPUT ? PORTA_PLAN_INPUT
                                                                          : PORTA_PLAN_WEIGHT,
                                 t, bytes);

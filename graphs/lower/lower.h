@@ -140,6 +140,9 @@ typedef struct porta_lower_gemm {
     /* The node's operand slot that holds b, when b may be a weight that the gemm lays out for
      * itself once, when it is set (porta_lower_pack_weight); 0: none (slot 0 is never b). */
     int b_weight_slot;
+    /* b is an 8-bit weight (graphs/quantize.h) with scales per block of this many values along
+     * K (0: floats); b_k and b_n then count int8 values, and the 4x4 tiles read it */
+    uint32_t b_quant_block;
     porta_activation activation;
 } porta_lower_gemm;
 

@@ -6,6 +6,7 @@
  * is one panels gemm over their weights side by side, writing each result as its own matrix. */
 #include "graphs/lower/lower.h"
 #include "graphs/ops.h"
+#include "graphs/quantize.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +26,7 @@ typedef struct gemm_params {
     uint32_t bias_off, has_bias, accumulate;
     float alpha;
     uint32_t res_off, has_res;
+    uint32_t b_scale, b_block;
 } gemm_params;
 
 typedef struct panel_params {
@@ -160,7 +162,8 @@ static porta_status emit_tile4(porta_lower *lower, const porta_node *node,
     porta_lower_step step = porta_lower_step_init(&porta_kernel_gemm, 1, 1, 1);
     step.n_bindings = 5;
     memcpy(step.bindings, bindings, 5 * sizeof *bindings);
-    step.config.n_constants = 4;
+    step.config.n_constants = 5;
+    step.config.constants[4] = g->b_quant_block != 0;
     step.config.constants[0] = g->k == 1 || g->a_k == 1;
     step.config.constants[1] = g->n == 1 || g->b_n == 1;
     step.config.constants[2] = !step.config.constants[1] && (g->k == 1 || g->b_k == 1);
@@ -200,7 +203,7 @@ static porta_status panels_of_b(porta_lower *lower, const porta_node *node,
     bool broadcast = g->b_batch[0] == 0 && g->b_batch[1] == 0;
     batch_stride[0] = batch_stride[1] = 0;
     if (broadcast && g->b_weight_slot > 0) {
-        porta_plan_packing packing = {PORTA_PLAN_PANEL_COLS, g->k, g->n, g->b_k, g->b_n};
+        porta_plan_packing packing = {PORTA_PLAN_PANEL_COLS, g->k, g->n, g->b_k, g->b_n, 0};
         *out = porta_lower_pack_weight(lower, node, g->b_weight_slot, &packing);
         if (out->store >= 0) return PORTA_OK;
     }
@@ -385,6 +388,7 @@ static porta_status emit_gemm_as(porta_lower *lower, const porta_node *node,
         .b_b0 = g->b_batch[0], .b_b1 = g->b_batch[1], .b_k = g->b_k, .b_n = g->b_n,
         .out_b0 = g->out_batch[0], .out_b1 = g->out_batch[1], .out_m = g->out_m,
         .has_bias = g->bias.bytes != 0, .alpha = g->alpha, .has_res = g->residual.bytes != 0,
+        .b_block = g->b_quant_block,
     };
     porta_lower_ref bindings[5];
     bindings[0] = aligned_binding(lower, g->a, &p.a_off);
@@ -395,8 +399,8 @@ static porta_status emit_gemm_as(porta_lower *lower, const porta_node *node,
     const char *outside = NULL;
     if (!reaches_inside(g, p.a_off, g->a_batch, g->m, g->a_m, g->k, g->a_k, bindings[0].bytes))
         outside = "a";
-    else if (!reaches_inside(g, p.b_off, g->b_batch, g->k, g->b_k, g->n, g->b_n,
-                             bindings[1].bytes))
+    else if (!g->b_quant_block && !reaches_inside(g, p.b_off, g->b_batch, g->k, g->b_k, g->n,
+                                                  g->b_n, bindings[1].bytes))
         outside = "b";
     else if (p.has_bias && (uint64_t)p.bias_off + g->n > bindings[2].bytes / 4)
         outside = "bias";
@@ -409,6 +413,12 @@ static porta_status emit_gemm_as(porta_lower *lower, const porta_node *node,
     if (outside)
         return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL,
                                 "gemm: operand %s's strides reach past its storage", outside);
+    if (g->b_quant_block) {
+        /* an 8-bit weight, at the start of its own buffer: its scales follow its values
+         * (quantize.h); the tiles are its one variant, so no decision is made */
+        p.b_scale = (uint32_t)(((uint64_t)g->k * g->n + 3) / 4);
+        return emit_tile4(lower, node, g, bindings, p);
+    }
     porta_plan_device_kind kind = porta_lower_limits(lower)->kind;
     /* GPUs keep the 4x4 tiles until a shared-memory variant is measured on one */
     int chosen = kind == PORTA_PLAN_GPU ? GEMM_TILE4 : GEMM_PANELS;
@@ -520,6 +530,11 @@ static porta_status lower_product(porta_lower *lower, const porta_node *node, in
         g.out_batch[0] = g.batch[1] * g.m * g.n;
     }
     g.out_m = g.n;
+    g.b_quant_block = porta_quant_layout_of(graph, node->operands[1]).block;
+    if (g.b_quant_block) {
+        g.b_k = 1;                  /* held as [N, K] whatever its shape (quantize.h) */
+        g.b_n = k;
+    }
     return emit_gemm_as(lower, node, &g, decided, NULL);
 }
 
@@ -545,7 +560,7 @@ static porta_status emit_projections(porta_lower *lower, const porta_fusion *gro
         uint32_t out = (uint32_t)graph->tensors[member->operands[1]].shape.dims[0];
         weights[i] = member->operands[1];
         biases[i] = member->operands[2];
-        packings[i] = (porta_plan_packing){PORTA_PLAN_PANEL_COLS, k, out, 1, k};
+        packings[i] = (porta_plan_packing){PORTA_PLAN_PANEL_COLS, k, out, 1, k, 0};
         segments.first_panel[i] = n / PORTA_PLAN_PANEL_COLS;
         segments.out_off[i] = (uint32_t)(out_bytes / PORTA_PLAN_ELEMENT_BYTES);
         segments.out_m[i] = out;
