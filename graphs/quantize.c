@@ -142,3 +142,33 @@ void porta_dequantize(const porta_quant_layout *layout, const void *held, float 
                 (float)q * scales[(uint64_t)n * blocks + k / layout->block];
         }
 }
+
+porta_status porta_graph_quantize_weights(porta_graph *graph, porta_weight_format format,
+                                          int *out_count)
+{
+    if (out_count) *out_count = 0;
+    if (!graph) return PORTA_ERROR_INVALID_ARGUMENT;
+    if (format == PORTA_WEIGHT_PLAIN || !porta_weight_format_name(format))
+        return porta_error(graph->context, PORTA_ERROR_INVALID_ARGUMENT,
+                           "porta_graph_quantize_weights: format %d is not i8c or q8_0",
+                           (int)format);
+    porta_status status = porta_graph_validate(graph);
+    if (status != PORTA_OK) return status;
+    int count = 0;
+    for (porta_tensor_id t = 0; t < graph->n_tensors; t++) {
+        porta_tensor *w = &graph->tensors[t];
+        if (w->kind != PORTA_TENSOR_WEIGHT || w->format) continue;
+        int slot;
+        const porta_node *reader = first_reader(graph, t, &slot);
+        if (!reader || slot != 1 ||
+            (reader->op != PORTA_OP_LINEAR && reader->op != PORTA_OP_MATMUL))
+            continue;
+        w->format = format;
+        if (check_weight(graph, t) == PORTA_OK) count++;
+        else w->format = PORTA_WEIGHT_PLAIN;
+    }
+    porta_error_clear(graph->context);
+    status = porta_graph_validate(graph);
+    if (status == PORTA_OK && out_count) *out_count = count;
+    return status;
+}

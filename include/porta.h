@@ -203,6 +203,12 @@ PORTA_API const char *porta_weight_format_name(porta_weight_format format);
 /* Sets how weight `weight` is held; the graph must be validated again. */
 PORTA_API porta_status porta_graph_set_weight_format(porta_graph *graph, porta_tensor_id weight,
                                                      porta_weight_format format);
+/* Sets every weight that may be held 8-bit (above) and is read by a linear or matmul to
+ * `format`, and validates the graph again; weights that may not (a q8_0 whose reduced dim is no
+ * multiple of 32, a weight something else reads as well) stay as they are. *out_count (may be
+ * NULL) gets how many were set. */
+PORTA_API porta_status porta_graph_quantize_weights(porta_graph *graph, porta_weight_format format,
+                                                    int *out_count);
 /* How `tensor` is held: PORTA_WEIGHT_PLAIN for anything but a quantized weight. */
 PORTA_API porta_weight_format porta_graph_weight_format(const porta_graph *graph,
                                                         porta_tensor_id tensor);
