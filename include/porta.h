@@ -496,6 +496,9 @@ PORTA_API porta_status porta_program_describe(const porta_program *program, char
 /* The arena's size and the sum of all intermediates' sizes, in bytes. */
 PORTA_API void porta_program_memory(const porta_program *program, uint64_t *out_arena_peak,
                                     uint64_t *out_intermediates);
+/* Bytes of device memory the program's weights take as laid out (packed panels, 8-bit weights
+ * with their scales); 0 for NULL. */
+PORTA_API uint64_t porta_program_weight_bytes(const porta_program *program);
 
 #ifdef __cplusplus
 }

@@ -585,3 +585,12 @@ void porta_program_memory(const porta_program *program, uint64_t *out_arena_peak
     if (out_arena_peak) *out_arena_peak = program ? program->plan->arena_peak : 0;
     if (out_intermediates) *out_intermediates = program ? program->plan->intermediates_bytes : 0;
 }
+
+uint64_t porta_program_weight_bytes(const porta_program *program)
+{
+    uint64_t bytes = 0;
+    for (int b = 0; program && b < program->plan->n_buffers; b++)
+        if (program->plan->buffers[b].kind == PORTA_PLAN_WEIGHT)
+            bytes += program->plan->buffers[b].bytes;
+    return bytes;
+}

@@ -194,7 +194,16 @@ porta_status porta_lower_slice(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_embedding(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_positions(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_kv_append(porta_lower *lower, const porta_node *node);
-/* matmul.c: matmul linear causal_conv1d */
+/* A work-group of up to 64 invocations over tiles_x by tiles_y tiles, no wider than either
+ * needs, within the device's limit, and the groups that cover them (matmul.c). */
+void porta_lower_tile_grid(const porta_lower *lower, uint32_t tiles_x, uint32_t tiles_y,
+                           porta_lower_step *step);
+
+/* Kernels index with 32-bit integers: fails naming the node unless every operand and the
+ * result have fewer than 2^32 elements (matmul.c). */
+porta_status porta_lower_check_elements(porta_lower *lower, const porta_node *node);
+
+/* matmul.c: matmul linear; conv1d.c: causal_conv1d */
 porta_status porta_lower_matmul(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_conv1d(porta_lower *lower, const porta_node *node);
 /* norm.c: softmax layernorm rmsnorm */

@@ -1,5 +1,5 @@
 /* The matmul family: matmul and linear through one strided batched product (porta_lower_emit_gemm,
- * shared with the attention rules), and causal_conv1d. docs/ops.md states the math. A linear
+ * shared with the attention rules); causal_conv1d is in conv1d.c. docs/ops.md states the math. A linear
  * fused with the activation that reads it (fuse.h) is one gemm with that activation as its
  * epilogue, and one fused with a residual add adds the other operand there; both are applied in
  * the last of the steps a long K is split into. A group of projections (linears of one input)
@@ -11,10 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Each invocation of gemm.k and conv1d.k computes a TILE x TILE block of its result. */
+/* Each invocation of gemm.k computes a TILE x TILE block of its result. */
 #define TILE 4u
-/* Invocations per work-group of the tiled kernels: enough for a CPU driver to vectorize across
- * invocations, few enough that small products still spread over several groups. */
+/* Invocations per work-group of the tiled kernels (porta_lower_tile_grid): enough for a CPU
+ * driver to vectorize across invocations, few enough that small products still spread over
+ * several groups. */
 #define GROUP_INVOCATIONS 64u
 #define MAX_GROUPS 65535u
 
@@ -101,10 +102,8 @@ static uint32_t next_pow2(uint32_t v)
     return p;
 }
 
-/* A work-group of up to GROUP_INVOCATIONS invocations over tiles_x by tiles_y tiles, no wider
- * than either needs, within the device's limit, and the groups that cover them. */
-static void tile_grid(const porta_lower *lower, uint32_t tiles_x, uint32_t tiles_y,
-                      porta_lower_step *step)
+void porta_lower_tile_grid(const porta_lower *lower, uint32_t tiles_x, uint32_t tiles_y,
+                           porta_lower_step *step)
 {
     uint32_t total = GROUP_INVOCATIONS;
     uint32_t limit = porta_lower_limits(lower)->max_workgroup_size;
@@ -167,7 +166,7 @@ static porta_status emit_tile4(porta_lower *lower, const porta_node *node,
     step.config.constants[0] = g->k == 1 || g->a_k == 1;
     step.config.constants[1] = g->n == 1 || g->b_n == 1;
     step.config.constants[2] = !step.config.constants[1] && (g->k == 1 || g->b_k == 1);
-    tile_grid(lower, porta_lower_groups(g->n, TILE), porta_lower_groups(g->m, TILE), &step);
+    porta_lower_tile_grid(lower, porta_lower_groups(g->n, TILE), porta_lower_groups(g->m, TILE), &step);
     if (step.groups[0] > MAX_GROUPS || step.groups[1] > MAX_GROUPS)
         return too_many_groups(lower, node, g);
     step.params = &p;
@@ -298,7 +297,7 @@ static porta_status emit_panels(porta_lower *lower, const porta_node *node,
             p.out_m2 = segments->out_m[2];
         }
     }
-    tile_grid(lower, panels, porta_lower_groups(g->m, rows), &step);
+    porta_lower_tile_grid(lower, panels, porta_lower_groups(g->m, rows), &step);
     if (step.groups[0] > MAX_GROUPS || step.groups[1] > MAX_GROUPS)
         return too_many_groups(lower, node, g);
     step.params = &p;
@@ -451,8 +450,7 @@ porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,
     return emit_gemm_as(lower, node, gemm, -1, NULL);
 }
 
-/* Kernels index with 32-bit integers: every operand and the result must have fewer elements. */
-static porta_status check_elements(porta_lower *lower, const porta_node *node)
+porta_status porta_lower_check_elements(porta_lower *lower, const porta_node *node)
 {
     bool fits = porta_lower_elements(lower, node->output) <= (int64_t)UINT32_MAX;
     for (int i = 0; i < node->n_operands; i++)
@@ -483,7 +481,7 @@ static porta_status lower_product(porta_lower *lower, const porta_node *node, in
     const porta_shape *as = &graph->tensors[node->operands[0]].shape;
     const porta_shape *bs = &graph->tensors[node->operands[1]].shape;
     const porta_shape *os = &graph->tensors[node->output].shape;
-    porta_status status = check_elements(lower, node);
+    porta_status status = porta_lower_check_elements(lower, node);
     if (status != PORTA_OK) return status;
     uint32_t k = (uint32_t)as->dims[as->rank - 1];
     /* fused with its activation or a residual add: the gemm writes that node's result */
@@ -610,7 +608,7 @@ static porta_status lower_projections(porta_lower *lower, const porta_node *anch
     const porta_graph *graph = porta_lower_graph(lower);
     const porta_fusion group = *porta_lower_fused(lower, anchor);
     for (int i = 0; i < group.n_members; i++) {
-        porta_status status = check_elements(lower, &graph->nodes[group.members[i]]);
+        porta_status status = porta_lower_check_elements(lower, &graph->nodes[group.members[i]]);
         if (status != PORTA_OK) return status;
     }
     const porta_shape *xs = &graph->tensors[anchor->operands[0]].shape;
@@ -642,68 +640,4 @@ porta_status porta_lower_matmul(porta_lower *lower, const porta_node *node)
     if (porta_lower_fused(lower, node)->kind == PORTA_FUSION_PROJECTIONS)
         return lower_projections(lower, node);
     return lower_product(lower, node, -1);
-}
-
-typedef struct conv1d_params {
-    uint32_t rows, steps, channels, outputs, taps, dilation, has_bias;
-    uint32_t tap_begin, tap_end, channel_begin, channel_end, accumulate;
-} conv1d_params;
-
-static uint32_t div_up(uint32_t a, uint32_t b) { return a / b + (a % b != 0); }
-
-porta_status porta_lower_conv1d(porta_lower *lower, const porta_node *node)
-{
-    const porta_graph *graph = porta_lower_graph(lower);
-    const porta_shape *xs = &graph->tensors[node->operands[0]].shape;
-    const porta_shape *ws = &graph->tensors[node->operands[1]].shape;
-    int64_t dilation = porta_node_int(graph, node, "dilation");
-    porta_status status = check_elements(lower, node);
-    if (status != PORTA_OK) return status;
-    if ((ws->dims[2] - 1) * dilation > (int64_t)UINT32_MAX)
-        return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
-                                "a reach into the past of %lld time steps",
-                                (long long)((ws->dims[2] - 1) * dilation));
-    conv1d_params p = {
-        .rows = (uint32_t)(xs->dims[0] * xs->dims[1]),
-        .steps = (uint32_t)xs->dims[1],
-        .channels = (uint32_t)xs->dims[2],
-        .outputs = (uint32_t)ws->dims[0],
-        .taps = (uint32_t)ws->dims[2],
-        .dilation = (uint32_t)dilation,
-        .has_bias = node->operands[2] >= 0,
-    };
-    porta_lower_step step = porta_lower_step_init(&porta_kernel_conv1d, 1, 1, 1);
-    step.n_bindings = 4;
-    step.bindings[0] = porta_lower_tensor(lower, node->operands[0]);
-    step.bindings[1] = porta_lower_tensor(lower, node->operands[1]);
-    step.bindings[2] = porta_lower_tensor(lower, node->operands[p.has_bias ? 2 : 1]);
-    step.bindings[3] = porta_lower_result(lower, node);
-    tile_grid(lower, porta_lower_groups(p.outputs, TILE), porta_lower_groups(p.rows, TILE), &step);
-    if (step.groups[0] > MAX_GROUPS || step.groups[1] > MAX_GROUPS)
-        return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
-                                "%u time steps by %u outputs need more than %u work-groups a "
-                                "dimension", p.rows, p.outputs, MAX_GROUPS);
-    step.params = &p;
-    step.param_bytes = sizeof p;
-    /* One invocation loops taps * (channels + 1) times: ranges of channels and then of taps,
-     * evenly sized, one accumulating step each, keep that under the loop budget. */
-    uint32_t channel_steps = div_up(p.channels, PORTA_LOWER_LOOP_BUDGET - 1u);
-    uint32_t per_channels = div_up(p.channels, channel_steps);
-    uint32_t tap_steps = div_up(p.taps, PORTA_LOWER_LOOP_BUDGET / (per_channels + 1u));
-    uint32_t per_taps = div_up(p.taps, tap_steps);
-    bool bias = p.has_bias;
-    for (uint32_t k0 = 0; k0 < p.taps; k0 += per_taps)
-        for (uint32_t c0 = 0; c0 < p.channels; c0 += per_channels) {
-            p.tap_begin = k0;
-            p.tap_end = p.taps - k0 < per_taps ? p.taps : k0 + per_taps;
-            p.channel_begin = c0;
-            p.channel_end = p.channels - c0 < per_channels ? p.channels : c0 + per_channels;
-            p.accumulate = k0 > 0 || c0 > 0;
-            p.has_bias = bias && !p.accumulate;
-            step.loop_iterations = (uint64_t)(p.tap_end - p.tap_begin) *
-                                   (p.channel_end - p.channel_begin + 1u);
-            porta_status status = porta_lower_emit(lower, node, &step);
-            if (status != PORTA_OK) return status;
-        }
-    return PORTA_OK;
 }
