@@ -3,6 +3,7 @@
 #include "graphs/ops.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Whether weight t's use as operand `slot` of `node` reads it as [N, K] (linear's weight,
@@ -141,6 +142,80 @@ void porta_dequantize(const porta_quant_layout *layout, const void *held, float 
             tensor[(uint64_t)k * layout->k_stride + (uint64_t)n * layout->n_stride] =
                 (float)q * scales[(uint64_t)n * blocks + k / layout->block];
         }
+}
+
+#define PANEL 16u
+
+static uint64_t panels_of(const porta_quant_layout *layout)
+{
+    return (layout->n_cols + PANEL - 1) / PANEL;
+}
+
+uint64_t porta_quant_panel_value_bytes(const porta_quant_layout *layout)
+{
+    uint64_t bytes = panels_of(layout) * layout->k_rows * PANEL;
+    return (bytes + 63) / 64 * 64;
+}
+
+uint64_t porta_quant_panel_bytes(const porta_quant_layout *layout)
+{
+    uint64_t scales = panels_of(layout) * (layout->k_rows / layout->block) * PANEL;
+    return porta_quant_panel_value_bytes(layout) + scales * 4;
+}
+
+/* Moves values and scales between the two layouts; columns past N are zeros in the panels. */
+static void move_panels(const porta_quant_layout *layout, uint8_t *held, uint8_t *panels,
+                        bool to_panels)
+{
+    uint32_t blocks = layout->k_rows / layout->block;
+    float *flat_scales = (float *)held + porta_quant_value_words(layout);
+    float *panel_scales = (float *)(panels + porta_quant_panel_value_bytes(layout));
+    if (to_panels) memset(panels, 0, porta_quant_panel_bytes(layout));
+    for (uint32_t n = 0; n < layout->n_cols; n++) {
+        uint64_t p = n / PANEL, j = n % PANEL;
+        for (uint32_t k = 0; k < layout->k_rows; k++) {
+            uint8_t *flat = &held[(uint64_t)n * layout->k_rows + k];
+            uint8_t *packed = &panels[(p * layout->k_rows + k) * PANEL + j];
+            if (to_panels) *packed = *flat;
+            else *flat = *packed;
+        }
+        for (uint32_t b = 0; b < blocks; b++) {
+            float *flat = &flat_scales[(uint64_t)n * blocks + b];
+            float *packed = &panel_scales[(p * blocks + b) * PANEL + j];
+            if (to_panels) *packed = *flat;
+            else *flat = *packed;
+        }
+    }
+}
+
+bool porta_quantize_as(const porta_quant_layout *layout, bool panels, const float *tensor,
+                       void *out)
+{
+    if (!panels) {
+        porta_quantize(layout, tensor, out);
+        return true;
+    }
+    uint8_t *held = malloc(porta_quant_bytes(layout));
+    if (!held) return false;
+    porta_quantize(layout, tensor, held);
+    move_panels(layout, held, out, true);
+    free(held);
+    return true;
+}
+
+bool porta_dequantize_as(const porta_quant_layout *layout, bool panels, const void *in,
+                         float *tensor)
+{
+    if (!panels) {
+        porta_dequantize(layout, in, tensor);
+        return true;
+    }
+    uint8_t *held = malloc(porta_quant_bytes(layout));
+    if (!held) return false;
+    move_panels(layout, held, (uint8_t *)in, false);
+    porta_dequantize(layout, held, tensor);
+    free(held);
+    return true;
 }
 
 porta_status porta_graph_quantize_weights(porta_graph *graph, porta_weight_format format,

@@ -39,4 +39,17 @@ uint64_t porta_quant_bytes(const porta_quant_layout *layout);
 void porta_quantize(const porta_quant_layout *layout, const float *tensor, void *held);
 void porta_dequantize(const porta_quant_layout *layout, const void *held, float *tensor);
 
+/* The same values and scales in panels of 16 columns, for gemm_panel.k: row k of panel p is
+ * the 16 columns' int8 values, byte (p * K + k) * 16 + j holding column 16p + j (0 past N),
+ * padded to a whole number of 64 bytes; then per panel and block the 16 columns' scales (0 past
+ * N), float (p * (K / block) + b) * 16 + j of the scales. */
+uint64_t porta_quant_panel_value_bytes(const porta_quant_layout *layout);
+uint64_t porta_quant_panel_bytes(const porta_quant_layout *layout);
+/* porta_quantize and porta_dequantize through the panels when `panels`; false when out of
+ * memory. */
+bool porta_quantize_as(const porta_quant_layout *layout, bool panels, const float *tensor,
+                       void *out);
+bool porta_dequantize_as(const porta_quant_layout *layout, bool panels, const void *in,
+                         float *tensor);
+
 #endif

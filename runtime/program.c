@@ -441,11 +441,14 @@ porta_status porta_program_set(porta_program *program, const char *name, const v
                                                count * PORTA_PLAN_ELEMENT_BYTES);
     float *packed = malloc(at->bytes);
     if (!packed) return porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
-    if (packing->quant_block) {
-        porta_quant_layout layout = quant_layout(packing);
-        porta_quantize(&layout, upload, packed);
-    } else {
-        pack_panels(packing, upload, packed, false);
+    porta_quant_layout layout = quant_layout(packing);
+    if (!packing->quant_block) pack_panels(packing, upload, packed, false);
+    else if (!porta_quantize_as(&layout, packing->panel_cols != 0, upload, packed))
+        status = porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY,
+                             "out of memory");
+    if (status != PORTA_OK) {
+        free(packed);
+        return status;
     }
     status = program->backend->buffer_upload(program->buffers[buffer], at->offset, packed,
                                              at->bytes);
@@ -480,10 +483,13 @@ porta_status porta_program_get(porta_program *program, const char *name, void *d
         status = program->backend->buffer_download(program->buffers[buffer], at->offset, packed,
                                                    at->bytes);
         porta_quant_layout layout = quant_layout(packing);
-        if (status == PORTA_OK && packing->quant_block)
-            porta_dequantize(&layout, packed, wide);
-        else if (status == PORTA_OK)
+        if (status == PORTA_OK && !packing->quant_block) {
             pack_panels(packing, wide, packed, true);
+        } else if (status == PORTA_OK &&
+                   !porta_dequantize_as(&layout, packing->panel_cols != 0, packed, wide)) {
+            status = porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY,
+                                 "out of memory");
+        }
         free(packed);
     } else {
         status = program->backend->buffer_download(program->buffers[buffer], at->offset, wide,

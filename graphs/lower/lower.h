@@ -50,6 +50,9 @@ bool porta_lower_view_range(porta_lower *lower, const porta_node *node, porta_lo
  * the graph; otherwise returns a range with store -1 and the rule reads the weight as it is. */
 porta_lower_ref porta_lower_pack_weight(porta_lower *lower, const porta_node *node, int slot,
                                         const porta_plan_packing *packing);
+/* Whether porta_lower_pack_weight would lay weight operand `slot` out (with an 8-bit weight's
+ * own block), before a rule commits to a variant that needs it. */
+bool porta_lower_weight_packable(const porta_lower *lower, const porta_node *node, int slot);
 /* Lays the n weights out one after another in one buffer (that of weights[0]), each as
  * packings[i] says (panel_cols 0: as it is), and returns the whole range: a group of projections
  * reads its weights as one B and its biases as one vector. Refused (store -1, nothing changed)

@@ -39,6 +39,7 @@ typedef struct panel_params {
     float alpha;
     uint32_t res_off, has_res;
     uint32_t seg1_panel, out_off1, out_m1, seg2_panel, out_off2, out_m2;
+    uint32_t q_block;
 } panel_params;
 
 /* A fused group of projections as one product (fuse.h): B is the members' weights already in
@@ -201,6 +202,18 @@ static porta_status panels_of_b(porta_lower *lower, const porta_node *node,
     uint64_t panel_floats = (uint64_t)g->k * PORTA_PLAN_PANEL_COLS;
     bool broadcast = g->b_batch[0] == 0 && g->b_batch[1] == 0;
     batch_stride[0] = batch_stride[1] = 0;
+    if (g->b_quant_block) {
+        /* an 8-bit weight: its values and scales in panels (quantize.h); emit_gemm_as saw that
+         * it may be laid out so */
+        porta_quant_layout q = porta_quant_layout_of(porta_lower_graph(lower),
+                                                     node->operands[g->b_weight_slot]);
+        porta_plan_packing packing = {PORTA_PLAN_PANEL_COLS, q.k_rows, q.n_cols, q.k_stride,
+                                      q.n_stride, q.block};
+        *out = porta_lower_pack_weight(lower, node, g->b_weight_slot, &packing);
+        return out->store >= 0 ? PORTA_OK
+                               : porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL,
+                                                  "gemm: an 8-bit weight cannot go to panels");
+    }
     if (broadcast && g->b_weight_slot > 0) {
         porta_plan_packing packing = {PORTA_PLAN_PANEL_COLS, g->k, g->n, g->b_k, g->b_n, 0};
         *out = porta_lower_pack_weight(lower, node, g->b_weight_slot, &packing);
@@ -272,17 +285,20 @@ static porta_status emit_panels(porta_lower *lower, const porta_node *node,
         .out_m = g->out_m, .bias_off = gp->bias_off, .alpha = g->alpha, .res_off = gp->res_off,
     };
     porta_lower_step step = porta_lower_step_init(&porta_kernel_gemm_panel, 1, 1, 1);
-    step.n_bindings = 5;
+    step.n_bindings = 6;
     step.bindings[0] = bindings[0];
     step.bindings[1] = bp;
     step.bindings[2] = bindings[2];
     step.bindings[3] = bindings[3];
     step.bindings[4] = bindings[4];
+    step.bindings[5] = bp;      /* the int8 values of an 8-bit weight; else unread */
+    p.q_block = g->b_quant_block;   /* the kernel finds the scales from n and K */
     uint32_t panels = porta_lower_groups(g->n, PORTA_PLAN_PANEL_COLS);
     uint32_t rows = porta_lower_limits(lower)->kind == PORTA_PLAN_CPU_LANES ? PANEL_ROWS_LANES
                                                                              : PANEL_ROWS_VECTORS;
     if (g->m < rows) rows = g->m;       /* decoding (one row): no sums of repeated rows */
-    step.config.n_constants = 3;
+    step.config.n_constants = 4;
+    step.config.constants[3] = g->b_quant_block != 0;
     step.config.constants[0] = (int32_t)rows;
     step.config.constants[2] = segments ? segments->n : 1;
     if (segments) {
@@ -412,12 +428,9 @@ static porta_status emit_gemm_as(porta_lower *lower, const porta_node *node,
     if (outside)
         return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL,
                                 "gemm: operand %s's strides reach past its storage", outside);
-    if (g->b_quant_block) {
-        /* an 8-bit weight, at the start of its own buffer: its scales follow its values
-         * (quantize.h); the tiles are its one variant, so no decision is made */
-        p.b_scale = (uint32_t)(((uint64_t)g->k * g->n + 3) / 4);
-        return emit_tile4(lower, node, g, bindings, p);
-    }
+    /* an 8-bit weight read as it is, at the start of its own buffer: its scales follow its
+     * values (quantize.h) */
+    if (g->b_quant_block) p.b_scale = (uint32_t)(((uint64_t)g->k * g->n + 3) / 4);
     porta_plan_device_kind kind = porta_lower_limits(lower)->kind;
     /* GPUs keep the 4x4 tiles until a shared-memory variant is measured on one */
     int chosen = kind == PORTA_PLAN_GPU ? GEMM_TILE4 : GEMM_PANELS;
@@ -431,13 +444,18 @@ static porta_status emit_gemm_as(porta_lower *lower, const porta_node *node,
     int variant = decided >= 0 ? decided : GEMM_TILE4;
     if (decided < 0 && (g->a_k == 1 || g->k == 1)) {     /* the panels read a along k */
         char key[64];
-        snprintf(key, sizeof key, "m%u,n%u,k%u,b%u%s", g->m, g->n, g->k,
-                 g->batch[0] * g->batch[1], weight_b ? ",w" : "");
+        snprintf(key, sizeof key, "m%u,n%u,k%u,b%u%s%s", g->m, g->n, g->k,
+                 g->batch[0] * g->batch[1], weight_b ? ",w" : "",
+                 !g->b_quant_block ? "" : g->b_quant_block == g->k ? ",i8c" : ",q8_0");
         /* splitk, the last name, is no candidate where K cannot be split (forcing it is then
          * ignored) */
         variant = porta_lower_variant(lower, "gemm", key, gemm_variant_names,
                                       splits > 1 ? GEMM_VARIANTS : GEMM_SPLITK, chosen);
     }
+    /* the panels read an 8-bit weight only as packed when set: one that cannot be (another
+     * node reads it) keeps the tiles */
+    if (g->b_quant_block && !porta_lower_weight_packable(lower, node, g->b_weight_slot))
+        variant = GEMM_TILE4;
     if (variant == GEMM_TILE4) return emit_tile4(lower, node, g, bindings, p);
     if (variant == GEMM_SPLITK && splits > 1)
         return emit_splitk(lower, node, g, bindings, &p, splits);

@@ -86,8 +86,8 @@ typedef enum porta_plan_buffer_kind {
  * element k * k_stride + n * n_stride of the tensor; its range of its buffer (tensor_at) holds
  * ceil(n_cols / 16) panels, each k_rows rows of 16 columns, columns past n_cols zero: float
  * ((n / 16) * k_rows + k) * 16 + n % 16 of the range. panel_cols 0: the tensor as it is.
- * quant_block > 0: an 8-bit weight (panel_cols 0), int8 values and scales in the layout of
- * graphs/quantize.h, whose block along K it is. */
+ * quant_block > 0: an 8-bit weight, int8 values and scales as graphs/quantize.h lays them out
+ * (panel_cols 0) or in panels (panel_cols 16), quant_block its block along K. */
 #define PORTA_PLAN_PANEL_COLS 16u
 typedef struct porta_plan_packing {
     uint32_t panel_cols;

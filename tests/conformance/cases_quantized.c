@@ -1,9 +1,10 @@
 /* Conformance cases: 8-bit weights (docs/weights.md, "8-bit weights"), i8c and q8_0, as linear's
  * weight and matmul's b (either orientation), with odd shapes (a value count that is no whole
- * number of words, channels past the 4x4 tiles' edges), bias, each fused activation, a fused
- * residual, a weight two linears share, and a K split into accumulating steps across a q8_0
- * block. The reference quantizes in double with the same rule, so the tolerance is the gemm's
- * (tolerances.c). Run with fusion on and off. */
+ * number of words, channels past the 4x4 tiles' and the 16-column panels' edges), bias, fused
+ * activations, a fused residual, a weight two nodes read (the tiles only), a zero scale, and K
+ * split into accumulating steps and into splitk's ranges across q8_0 blocks. Every case runs in
+ * each gemm variant (variants.c) with fusion on and off. The reference quantizes in double with
+ * the same rule, so the tolerance is the gemm's (tolerances.c). */
 #include "conformance.h"
 
 #include <string.h>
@@ -81,7 +82,14 @@ const conformance_case conformance_cases_quantized[] = {
     {"int8",
      "graph q8_0_matmul_transpose\ninput a : f32[9, 96]\nweight w : q8_0[10, 96]\n"
      "y = matmul(a, w, transpose_b=true)\noutput y\n", NULL},
+    {"int8", /* splitk's four ranges of 256 */
+     "graph q8_0_splitk\ninput x : f32[1, 1024]\ninput r : f32[1, 48]\n"
+     "weight w : q8_0[48, 1024]\nweight b : f32[48]\ny = add(linear(x, w, b), r)\noutput y\n",
+     NULL},
     {"int8",
+     "graph i8c_splitk_rows\ninput x : f32[3, 2048]\nweight w : i8c[20, 2048]\n"
+     "y = silu(linear(x, w))\noutput y\n", NULL},
+    {"int8", /* splitk's ranges of 7,501: blocks straddle them, and the steps of one range */
      "graph q8_0_long_k\ninput x : f32[2, 240032]\nweight w : q8_0[3, 240032]\n"
      "weight b : f32[3]\ny = gelu(linear(x, w, b))\noutput y\n", fill_exact_long_k},
     {"int8",

@@ -56,6 +56,9 @@ static const case_variants table[] = {
     {"linear", splitk_linear_cases, gemm_splitk},
     {"matmul", NULL, gemm},
     {"linear", NULL, gemm},
+    /* 8-bit weights: splitk is no candidate where K cannot be split, and forcing it then
+     * leaves the rule's choice */
+    {"int8", NULL, gemm_splitk},
     {"luong_attention", NULL, gemm_and_attention},
     {"additive_attention", NULL, gemm_and_attention},
     {"sdpa", sdpa_cases, attention},
