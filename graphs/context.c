@@ -333,3 +333,19 @@ size_t porta_edit_distance(const char *a, const char *b)
     }
     return row[lb];
 }
+
+/* True when one name is the other under a dotted prefix ("model.enc.w" and "enc.w"), the usual
+ * difference between checkpoints of one model saved by different tools. */
+bool porta_prefix_differs(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la < lb) {
+        const char *t = a;
+        a = b;
+        b = t;
+        size_t tl = la;
+        la = lb;
+        lb = tl;
+    }
+    return la > lb && lb > 0 && a[la - lb - 1] == '.' && !strcmp(a + la - lb, b);
+}

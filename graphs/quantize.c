@@ -188,6 +188,11 @@ static void move_panels(const porta_quant_layout *layout, uint8_t *held, uint8_t
     }
 }
 
+void porta_quant_to_panels(const porta_quant_layout *layout, const void *held, void *panels)
+{
+    move_panels(layout, (uint8_t *)held, panels, true);
+}
+
 bool porta_quantize_as(const porta_quant_layout *layout, bool panels, const float *tensor,
                        void *out)
 {

@@ -45,6 +45,8 @@ void porta_dequantize(const porta_quant_layout *layout, const void *held, float 
  * N), float (p * (K / block) + b) * 16 + j of the scales. */
 uint64_t porta_quant_panel_value_bytes(const porta_quant_layout *layout);
 uint64_t porta_quant_panel_bytes(const porta_quant_layout *layout);
+/* Values and scales laid out flat (held) into the panels. */
+void porta_quant_to_panels(const porta_quant_layout *layout, const void *held, void *panels);
 /* porta_quantize and porta_dequantize through the panels when `panels`; false when out of
  * memory. */
 bool porta_quantize_as(const porta_quant_layout *layout, bool panels, const float *tensor,

@@ -209,6 +209,101 @@ static void test_set_get(void **state)
     porta_graph_destroy(graph);
 }
 
+/* A safetensors file of an I8 tensor "w" [2, K] and, when scale_cols > 0, its F32 "w.scale"
+ * [2] (scale_cols 1) or [2, scale_cols]. Row 0's largest |q| is 16, so quantizing its values
+ * again by the rule would give other values than the file's. */
+static void write_int8_file(const char *path, int k, int scale_cols, float *want)
+{
+    int8_t q[2 * 64];
+    int n_scales = scale_cols ? 2 * scale_cols : 0;
+    float scales[4];
+    for (int i = 0; i < n_scales; i++) scales[i] = 0.5f / (float)(i + 1);
+    for (int i = 0; i < 2 * k; i++) {
+        q[i] = (int8_t)(i < k ? i % 33 - 16 : (i * 37) % 255 - 127);
+        int block = scale_cols > 1 ? k / scale_cols : k;
+        if (want) want[i] = (float)q[i] * scales[(i / k) * scale_cols + (i % k) / block];
+    }
+    char header[512];
+    int length;
+    if (scale_cols)
+        length = snprintf(header, sizeof header,
+                          "{\"w\":{\"dtype\":\"I8\",\"shape\":[2,%d],\"data_offsets\":[0,%d]},"
+                          "\"w.scale\":{\"dtype\":\"F32\",\"shape\":%s,\"data_offsets\":[%d,%d]}}",
+                          k, 2 * k, scale_cols > 1 ? (scale_cols == 2 ? "[2,2]" : "[2,4]") : "[2]",
+                          2 * k, 2 * k + 4 * n_scales);
+    else
+        length = snprintf(header, sizeof header,
+                          "{\"w\":{\"dtype\":\"I8\",\"shape\":[2,%d],\"data_offsets\":[0,%d]}}",
+                          k, 2 * k);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    uint64_t n = (uint64_t)length;
+    fwrite(&n, 8, 1, f);
+    fwrite(header, 1, (size_t)length, f);
+    fwrite(q, 1, (size_t)(2 * k), f);
+    fwrite(scales, 4, (size_t)n_scales, f);
+    fclose(f);
+}
+
+/* An I8 tensor with its scales: read as floats it is dequantized; a program holding the weight
+ * 8-bit in the same layout takes the file's values as they are, on every device; in another
+ * layout it quantizes the floats by the rule; without scales it is refused by name. */
+static void test_int8_file(void **state)
+{
+    rt_devices *all = *state;
+    porta_context *context = all->context;
+    char dir[256], path[512];
+    rt_temp_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/int8.safetensors", dir);
+    static const struct {
+        const char *graph;
+        int k, scale_cols;
+        bool as_stored;
+    } cases[] = {
+        {"graph f\ninput x : f32[1, 64]\nweight w : i8c[2, 64]\ny = linear(x, w)\noutput y\n", 64, 1,
+         true},
+        {"graph f\ninput x : f32[1, 64]\nweight w : q8_0[2, 64]\ny = linear(x, w)\noutput y\n", 64, 2,
+         true},
+        {"graph f\ninput x : f32[1, 64]\nweight w : q8_0[2, 64]\ny = linear(x, w)\noutput y\n", 64, 1,
+         false},
+        {"graph f\ninput x : f32[1, 64]\nweight w : f32[2, 64]\ny = linear(x, w)\noutput y\n", 64, 2,
+         true},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        float want[128], got[128];
+        write_int8_file(path, cases[c].k, cases[c].scale_cols, want);
+        porta_weights *weights = NULL;
+        RT_CHECK(context, porta_weights_open(context, path, &weights));
+        porta_shape shape = {2, {2, cases[c].k}};
+        RT_CHECK(context, porta_weights_read(weights, "w", PORTA_F32, &shape, got, sizeof got));
+        assert_memory_equal(got, want, 2 * (size_t)cases[c].k * sizeof(float));
+        porta_graph *graph = parse(context, cases[c].graph);
+        for (int d = 0; d < all->count; d++) {
+            porta_program *program = NULL;
+            RT_CHECK(context, porta_program_create(all->devices[d], graph, 0, &program));
+            RT_CHECK(context, porta_program_set_weights(program, weights));
+            RT_CHECK(context, porta_program_get(program, "w", got, 2 * (size_t)cases[c].k * 4));
+            bool same = !memcmp(got, want, 2 * (size_t)cases[c].k * sizeof(float));
+            if (same != cases[c].as_stored)
+                fail_msg("case %zu, device %d: the values read back %s the file's", c, d,
+                         same ? "are" : "are not");
+            porta_program_destroy(program);
+        }
+        porta_graph_destroy(graph);
+        porta_weights_close(weights);
+    }
+    write_int8_file(path, 64, 0, NULL);
+    porta_weights *weights = NULL;
+    RT_CHECK(context, porta_weights_open(context, path, &weights));
+    float got[128];
+    assert_int_equal(porta_weights_read(weights, "w", PORTA_F32, NULL, got, sizeof got),
+                     PORTA_ERROR_UNSUPPORTED);
+    assert_non_null(strstr(porta_last_error(context), "(and I8 with a '.scale')"));
+    porta_weights_close(weights);
+    remove(path);
+    rt_remove_dir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest graph_tests[] = {
@@ -220,6 +315,7 @@ int main(void)
     };
     const struct CMUnitTest device_tests[] = {
         cmocka_unit_test(test_set_get),
+        cmocka_unit_test(test_int8_file),
     };
     int failed = cmocka_run_group_tests_name("quantize", graph_tests, NULL, NULL);
     return failed + cmocka_run_group_tests_name("quantize on devices", device_tests,
