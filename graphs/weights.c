@@ -448,7 +448,8 @@ static const char *closest_name(const porta_weights *w, const char *key)
     size_t limit = strlen(key) / 3 > 2 ? strlen(key) / 3 : 2, best = SIZE_MAX;
     const char *name = NULL;
     for (int i = 0; i < w->n_entries; i++) {
-        size_t d = porta_prefix_differs(key, w->entries[i].name) ? 1 : porta_edit_distance(key, w->entries[i].name);
+        const char *candidate = w->entries[i].name;
+        size_t d = porta_prefix_differs(key, candidate) ? 1 : porta_edit_distance(key, candidate);
         if (d <= limit && d < best) {
             best = d;
             name = w->entries[i].name;
@@ -661,8 +662,8 @@ porta_status porta_graph_check_weights(porta_graph *graph, porta_weights *weight
     const char *key = t->key ? t->key : t->name;
     char where[512], problem[PORTA_ERROR_MAX], others[160] = "", named[PORTA_ERROR_MAX];
     porta_graph_where(graph, t->pos, where, sizeof where);
-    describe_problem(weights, key, weights_find_entry(weights, key), first_problem, t->dtype, &t->shape,
-                     problem, sizeof problem);
+    describe_problem(weights, key, weights_find_entry(weights, key), first_problem, t->dtype,
+                     &t->shape, problem, sizeof problem);
     if (strcmp(key, t->name)) snprintf(named, sizeof named, "weight '%s' (key '%s')", t->name, key);
     else snprintf(named, sizeof named, "weight '%s'", t->name);
     if (missing || mismatched) {

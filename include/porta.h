@@ -386,8 +386,8 @@ PORTA_API int porta_weights_find(const porta_weights *weights, const char *key);
 /* Copies tensor `key` into `dst` (at least dst_bytes, which must hold every element) converted to
  * `want`: F32, F16 and BF16 tensors read as f32 or f16 (f16 rounds to nearest even; values past
  * the f16 range become infinities), I32 tensors as i32, and an I8 tensor beside a KEY.scale
- * tensor (8-bit weights, docs/weights.md) as f32, int8 times scale. `want_shape`, when not NULL, must equal
- * the tensor's shape. Fails with PORTA_ERROR_NOT_FOUND for a missing key (naming a close one if
+ * tensor (8-bit weights, docs/weights.md) as f32, int8 times scale. `want_shape`, when not
+ * NULL, must equal the tensor's shape. Fails with PORTA_ERROR_NOT_FOUND for a missing key (naming a close one if
  * any), PORTA_ERROR_SHAPE for another shape or a dtype that does not convert, and
  * PORTA_ERROR_UNSUPPORTED for a dtype or rank porta cannot read. */
 PORTA_API porta_status porta_weights_read(porta_weights *weights, const char *key, porta_dtype want,

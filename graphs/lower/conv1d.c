@@ -41,7 +41,8 @@ porta_status porta_lower_conv1d(porta_lower *lower, const porta_node *node)
     step.bindings[1] = porta_lower_tensor(lower, node->operands[1]);
     step.bindings[2] = porta_lower_tensor(lower, node->operands[p.has_bias ? 2 : 1]);
     step.bindings[3] = porta_lower_result(lower, node);
-    porta_lower_tile_grid(lower, porta_lower_groups(p.outputs, TILE), porta_lower_groups(p.rows, TILE), &step);
+    porta_lower_tile_grid(lower, porta_lower_groups(p.outputs, TILE),
+                          porta_lower_groups(p.rows, TILE), &step);
     if (step.groups[0] > MAX_GROUPS || step.groups[1] > MAX_GROUPS)
         return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
                                 "%u time steps by %u outputs need more than %u work-groups a "

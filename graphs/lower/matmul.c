@@ -1,8 +1,8 @@
 /* The matmul family: matmul and linear through one strided batched product (porta_lower_emit_gemm,
- * shared with the attention rules); causal_conv1d is in conv1d.c. docs/ops.md states the math. A linear
- * fused with the activation that reads it (fuse.h) is one gemm with that activation as its
- * epilogue, and one fused with a residual add adds the other operand there; both are applied in
- * the last of the steps a long K is split into. A group of projections (linears of one input)
+ * shared with the attention rules); causal_conv1d is in conv1d.c. docs/ops.md states the math.
+ * A linear fused with the activation that reads it (fuse.h) is one gemm with that activation as
+ * its epilogue, and one fused with a residual add adds the other operand there; both are applied
+ * in the last of the steps a long K is split into. A group of projections (linears of one input)
  * is one panels gemm over their weights side by side, writing each result as its own matrix. */
 #include "graphs/lower/lower.h"
 #include "graphs/ops.h"
@@ -167,7 +167,8 @@ static porta_status emit_tile4(porta_lower *lower, const porta_node *node,
     step.config.constants[0] = g->k == 1 || g->a_k == 1;
     step.config.constants[1] = g->n == 1 || g->b_n == 1;
     step.config.constants[2] = !step.config.constants[1] && (g->k == 1 || g->b_k == 1);
-    porta_lower_tile_grid(lower, porta_lower_groups(g->n, TILE), porta_lower_groups(g->m, TILE), &step);
+    porta_lower_tile_grid(lower, porta_lower_groups(g->n, TILE), porta_lower_groups(g->m, TILE),
+                          &step);
     if (step.groups[0] > MAX_GROUPS || step.groups[1] > MAX_GROUPS)
         return too_many_groups(lower, node, g);
     step.params = &p;
