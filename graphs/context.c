@@ -56,6 +56,16 @@ size_t porta_dtype_size(porta_dtype dtype)
     return 0;
 }
 
+const char *porta_weight_format_name(porta_weight_format format)
+{
+    switch (format) {
+    case PORTA_WEIGHT_PLAIN: return "plain";
+    case PORTA_WEIGHT_I8C: return "i8c";
+    case PORTA_WEIGHT_Q8_0: return "q8_0";
+    }
+    return NULL;
+}
+
 static porta_log_level level_named(const char *name)
 {
     static const char *const names[] = {"off", "error", "warning", "info", "debug"};
@@ -322,4 +332,20 @@ size_t porta_edit_distance(const char *a, const char *b)
         }
     }
     return row[lb];
+}
+
+/* True when one name is the other under a dotted prefix ("model.enc.w" and "enc.w"), the usual
+ * difference between checkpoints of one model saved by different tools. */
+bool porta_prefix_differs(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la < lb) {
+        const char *t = a;
+        a = b;
+        b = t;
+        size_t tl = la;
+        la = lb;
+        lb = tl;
+    }
+    return la > lb && lb > 0 && a[la - lb - 1] == '.' && !strcmp(a + la - lb, b);
 }

@@ -59,6 +59,8 @@ void porta_strbuf_free(porta_strbuf *buffer);
 /* Levenshtein distance, for "did you mean" suggestions; SIZE_MAX when either string is longer
  * than 256 bytes (such names are not compared). */
 size_t porta_edit_distance(const char *a, const char *b);
+/* True when one name is the other under a dotted prefix ("model.enc.w" and "enc.w"). */
+bool porta_prefix_differs(const char *a, const char *b);
 
 /* Reads a whole file; the result is NUL-terminated (length excludes the NUL). */
 porta_status porta_read_file(porta_context *context, const char *path, char **out_data,

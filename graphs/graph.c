@@ -253,6 +253,30 @@ porta_status porta_graph_add_weight(porta_graph *graph, const char *name, porta_
     return add_leaf(graph, "weight", PORTA_TENSOR_WEIGHT, name, dtype, shape, key, out_tensor);
 }
 
+porta_status porta_graph_set_weight_format(porta_graph *graph, porta_tensor_id weight,
+                                          porta_weight_format format)
+{
+    if (!graph) return PORTA_ERROR_INVALID_ARGUMENT;
+    porta_error_clear(graph->context);
+    if (weight < 0 || weight >= graph->n_tensors ||
+        graph->tensors[weight].kind != PORTA_TENSOR_WEIGHT)
+        return porta_error(graph->context, PORTA_ERROR_INVALID_ARGUMENT,
+                           "porta_graph_set_weight_format: tensor %d is not a weight", (int)weight);
+    if (!porta_weight_format_name(format))
+        return porta_error(graph->context, PORTA_ERROR_INVALID_ARGUMENT,
+                           "porta_graph_set_weight_format: format %d is not plain, i8c or q8_0",
+                           (int)format);
+    graph->tensors[weight].format = format;
+    graph->validated = false;
+    return PORTA_OK;
+}
+
+porta_weight_format porta_graph_weight_format(const porta_graph *graph, porta_tensor_id tensor)
+{
+    if (!graph || tensor < 0 || tensor >= graph->n_tensors) return PORTA_WEIGHT_PLAIN;
+    return graph->tensors[tensor].format;
+}
+
 porta_status porta_graph_add_node(porta_graph *graph, const char *name, const char *op,
                                   int n_operands, const porta_tensor_id *operands, int n_named,
                                   const porta_named_operand *named, int n_attrs,

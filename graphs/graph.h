@@ -33,6 +33,7 @@ typedef struct porta_tensor {
     porta_dtype dtype;
     porta_shape shape;          /* inputs and weights: declared; nodes: inferred by validation */
     char *key;                  /* weights: the name in a weights file */
+    porta_weight_format format; /* weights: how the device holds it (8-bit: graphs/validate.c) */
     int node;                   /* PORTA_TENSOR_NODE: index of its node, -1 until defined */
     bool is_output;
     int output_rank;            /* is_output: its place among the outputs, in marking order */

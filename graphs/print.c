@@ -33,7 +33,8 @@ static void print_string(porta_strbuf *text, const char *s)
 /* A named dim prints with its maximum every time (a repeated declaration parses as a use). */
 static void print_shape(porta_strbuf *text, const porta_graph *graph, const porta_tensor *tensor)
 {
-    porta_strbuf_append(text, "%s[", porta_dtype_name(tensor->dtype));
+    porta_strbuf_append(text, "%s[", tensor->format ? porta_weight_format_name(tensor->format)
+                                                    : porta_dtype_name(tensor->dtype));
     for (int i = 0; i < tensor->shape.rank; i++) {
         if (i) porta_strbuf_append(text, ", ");
         if (tensor->dim_symbol[i]) {

@@ -1,5 +1,6 @@
 /* Validation: every node defined, no cycles, a topological order, and every shape inferred. */
 #include "graphs/graph.h"
+#include "graphs/quantize.h"
 #include "graphs/ops.h"
 
 #include <stdio.h>
@@ -135,6 +136,7 @@ porta_status porta_graph_validate(porta_graph *graph)
     free(stack);
     for (int i = 0; status == PORTA_OK && i < graph->n_nodes; i++)
         status = infer_node(graph, &graph->nodes[graph->order[i]]);
+    if (status == PORTA_OK) status = porta_quant_check(graph);
     graph->validated = status == PORTA_OK;
     return status;
 }

@@ -421,7 +421,7 @@ porta_status porta_weights_info(const porta_weights *weights, int index, porta_w
     return PORTA_OK;
 }
 
-static const weight_entry *find_entry(const porta_weights *w, const char *key)
+const weight_entry *weights_find_entry(const porta_weights *w, const char *key)
 {
     int lo = 0, hi = w->n_entries - 1;
     while (lo <= hi) {
@@ -437,24 +437,8 @@ static const weight_entry *find_entry(const porta_weights *w, const char *key)
 int porta_weights_find(const porta_weights *weights, const char *key)
 {
     if (!weights || !key) return -1;
-    const weight_entry *e = find_entry(weights, key);
+    const weight_entry *e = weights_find_entry(weights, key);
     return e ? (int)(e - weights->entries) : -1;
-}
-
-/* True when one name is the other under a dotted prefix ("model.enc.w" and "enc.w"), the usual
- * difference between checkpoints of one model saved by different tools. */
-static bool prefix_differs(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la < lb) {
-        const char *t = a;
-        a = b;
-        b = t;
-        size_t tl = la;
-        la = lb;
-        lb = tl;
-    }
-    return la > lb && lb > 0 && a[la - lb - 1] == '.' && !strcmp(a + la - lb, b);
 }
 
 /* The name closest to `key`, when close enough to be a likely typo or a prefix difference; NULL
@@ -464,7 +448,8 @@ static const char *closest_name(const porta_weights *w, const char *key)
     size_t limit = strlen(key) / 3 > 2 ? strlen(key) / 3 : 2, best = SIZE_MAX;
     const char *name = NULL;
     for (int i = 0; i < w->n_entries; i++) {
-        size_t d = prefix_differs(key, w->entries[i].name) ? 1 : porta_edit_distance(key, w->entries[i].name);
+        const char *candidate = w->entries[i].name;
+        size_t d = porta_prefix_differs(key, candidate) ? 1 : porta_edit_distance(key, candidate);
         if (d <= limit && d < best) {
             best = d;
             name = w->entries[i].name;
@@ -495,17 +480,20 @@ static bool converts(int type, porta_dtype want)
     return false;
 }
 
-static bind_problem check_bind(const weight_entry *e, porta_dtype want, const porta_shape *shape)
+static bind_problem check_bind(const porta_weights *w, const weight_entry *e, porta_dtype want,
+                               const porta_shape *shape)
 {
     if (!e) return BIND_MISSING;
-    if (e->type < 0 || e->type >= ST_USABLE_COUNT) return BIND_UNKNOWN_DTYPE;
+    /* int8 values with their scales read as floats (weights_int8.c) */
+    bool int8 = weights_int8_scale(w, e) != NULL;
+    if (!int8 && (e->type < 0 || e->type >= ST_USABLE_COUNT)) return BIND_UNKNOWN_DTYPE;
     if (e->rank > PORTA_MAX_RANK) return BIND_RANK;
     if (shape) {
         if (shape->rank != e->rank) return BIND_SHAPE;
         for (int i = 0; i < e->rank; i++)
             if (shape->dims[i] != e->dims[i]) return BIND_SHAPE;
     }
-    if (!converts(e->type, want)) return BIND_DTYPE;
+    if (int8 ? want != PORTA_F32 : !converts(e->type, want)) return BIND_DTYPE;
     return BIND_OK;
 }
 
@@ -540,8 +528,8 @@ static void describe_problem(const porta_weights *w, const char *key, const weig
         break;
     }
     case BIND_UNKNOWN_DTYPE:
-        snprintf(out, size, "is %s%s in %s; porta reads only F32, F16, BF16 and I32", e->dtype,
-                 have, w->path);
+        snprintf(out, size, "is %s%s in %s; porta reads only F32, F16, BF16 and I32 (and I8 with "
+                 "a '.scale')", e->dtype, have, w->path);
         break;
     case BIND_RANK:
         snprintf(out, size, "is %s%s in %s; porta supports at most %d dims", e->dtype, have,
@@ -620,8 +608,8 @@ porta_status porta_weights_read(porta_weights *weights, const char *key, porta_d
         return porta_error(ctx, PORTA_ERROR_INVALID_ARGUMENT,
                            "porta_weights_read: shape rank %d is not in 0..%d", want_shape->rank,
                            PORTA_MAX_RANK);
-    const weight_entry *e = find_entry(weights, key);
-    bind_problem problem = check_bind(e, want, want_shape);
+    const weight_entry *e = weights_find_entry(weights, key);
+    bind_problem problem = check_bind(weights, e, want, want_shape);
     if (problem != BIND_OK) {
         char message[PORTA_ERROR_MAX];
         describe_problem(weights, key, e, problem, want, want_shape, message, sizeof message);
@@ -637,7 +625,9 @@ porta_status porta_weights_read(porta_weights *weights, const char *key, porta_d
                            "porta_weights_read: weight '%s' needs %llu bytes as %s; dst has %zu",
                            key, (unsigned long long)needed, porta_dtype_name(want),
                            dst ? dst_bytes : (size_t)0);
-    convert(e->data + e->begin, e->type, want, dst, count);
+    const weight_entry *scale = weights_int8_scale(weights, e);
+    if (scale) weights_int8_dequantize(e, scale, dst);
+    else convert(e->data + e->begin, e->type, want, dst, count);
     return PORTA_OK;
 }
 
@@ -655,7 +645,8 @@ porta_status porta_graph_check_weights(porta_graph *graph, porta_weights *weight
         const porta_tensor *t = &graph->tensors[i];
         if (t->kind != PORTA_TENSOR_WEIGHT) continue;
         const char *key = t->key ? t->key : t->name;
-        bind_problem problem = check_bind(find_entry(weights, key), t->dtype, &t->shape);
+        bind_problem problem = check_bind(weights, weights_find_entry(weights, key), t->dtype,
+                                          &t->shape);
         if (problem == BIND_OK) continue;
         if (first < 0) {
             first = i;
@@ -671,8 +662,8 @@ porta_status porta_graph_check_weights(porta_graph *graph, porta_weights *weight
     const char *key = t->key ? t->key : t->name;
     char where[512], problem[PORTA_ERROR_MAX], others[160] = "", named[PORTA_ERROR_MAX];
     porta_graph_where(graph, t->pos, where, sizeof where);
-    describe_problem(weights, key, find_entry(weights, key), first_problem, t->dtype, &t->shape,
-                     problem, sizeof problem);
+    describe_problem(weights, key, weights_find_entry(weights, key), first_problem, t->dtype,
+                     &t->shape, problem, sizeof problem);
     if (strcmp(key, t->name)) snprintf(named, sizeof named, "weight '%s' (key '%s')", t->name, key);
     else snprintf(named, sizeof named, "weight '%s'", t->name);
     if (missing || mismatched) {

@@ -33,6 +33,17 @@ struct porta_weights {
 };
 
 void weights_free_entries(weight_entry *entries, int count);
+/* The entry named `key`, or NULL. */
+const weight_entry *weights_find_entry(const porta_weights *w, const char *key);
+/* 8-bit weights in a file (weights_int8.c): the KEY.scale beside an I8 entry when the two form
+ * one (NULL otherwise), and the floats they hold (count of the I8 entry). */
+const weight_entry *weights_int8_scale(const porta_weights *w, const weight_entry *values);
+void weights_int8_dequantize(const weight_entry *values, const weight_entry *scale, float *out);
+/* An 8-bit weight's int8 values and f32 scales as graphs/quantize.h lays them out flat, copied
+ * from the file when it holds KEY as I8 [rows, cols] with one scale per `block` values of a row;
+ * false (nothing written) when it does not. */
+bool porta_weights_read_int8(porta_weights *weights, const char *key, uint32_t rows,
+                             uint32_t cols, uint32_t block, void *held);
 /* One safetensors file. */
 porta_status weights_open_file(porta_context *context, const char *path, porta_weights **out);
 /* A safetensors file, an index (`*.index.json`) with its shards, or a folder holding

@@ -40,7 +40,7 @@ static void usage(FILE *out)
                  "[--profile]\n"
                  "                     [--weights W.safetensors] [--input NAME=PATH.npy ...] "
                  "[--json FILE]\n"
-                 "                     [--bind NAME=V,...]\n"
+                 "                     [--bind NAME=V,...] [--quantize int8|q8_0]\n"
                  "\n"
                  "Runs each graph on each device (every device found, or each --device given),\n"
                  "checks its outputs against the CPU reference as `porta run --check` does, and\n"
@@ -49,7 +49,8 @@ static void usage(FILE *out)
                  "checkpoint's index.json or folder too), as in porta run, for every graph\n"
                  "given; the rest from the seed (default 0). Named dims (S <= 128) take the\n"
                  "values --bind and the --input files give, as in porta run. --repeat:\n"
-                 "timed runs after the first (default 5).\n"
+                 "timed runs after the first (default 5). --quantize holds every linear's weight\n"
+                 "8-bit, as in porta run.\n"
                  "GFLOP/s and GB/s are the graph's counted FLOPs and bytes at the median time.\n"
                  "--profile adds each graph's device time by op kind (device timestamps; a\n"
                  "device without them, such as rusticl, shows \"-\").\n"
@@ -233,6 +234,7 @@ static void compare_graph(porta_context *context, const char *path, const porta_
     porta_reference_values *values = NULL, *outputs = NULL;
     /* a graph with named dims runs at the values --bind and the --input files give */
     if (porta_graph_load(context, path, &graph) ||
+        host_inputs_quantize(context, "porta compare", graph, inputs) ||
         host_inputs_bind(context, "porta compare", graph, inputs) ||
         porta_reference_values_create(graph, &values) ||
         porta_reference_values_create(graph, &outputs)) {
@@ -290,7 +292,7 @@ static int compare(int argc, char **argv, host_inputs *inputs)
         bool takes_value = !strcmp(a, "--device") || !strcmp(a, "--repeat") ||
                            !strcmp(a, "--json") || !strcmp(a, "--seed") ||
                            !strcmp(a, "--weights") || !strcmp(a, "--input") ||
-                           !strcmp(a, "--bind");
+                           !strcmp(a, "--bind") || !strcmp(a, "--quantize");
         if (takes_value && i + 1 >= argc) {
             fprintf(stderr, "porta compare: %s needs a value\n", a);
             return 2;
@@ -301,6 +303,9 @@ static int compare(int argc, char **argv, host_inputs *inputs)
             inputs->weights_path = argv[++i];
         } else if (!strcmp(a, "--bind")) {
             inputs->bind = argv[++i];
+        } else if (!strcmp(a, "--quantize")) {
+            int bad = host_inputs_quantize_option(inputs, "porta compare", argv[++i]);
+            if (bad) return bad;
         } else if (!strcmp(a, "--input")) {
             int bad = host_inputs_add(inputs, "porta compare", argv[++i]);
             if (bad) return bad;

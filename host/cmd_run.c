@@ -30,7 +30,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: porta run FILE --device D [--weights W.safetensors] [--input NAME=PATH.npy "
             "...]\n"
-            "                 [--bind NAME=V,...]\n"
+            "                 [--bind NAME=V,...] [--quantize int8|q8_0]\n"
             "                 [--seed N] [--check] [--profile] [--repeat N] [--out DIR] "
             "[--quiet]\n"
             "\n"
@@ -44,6 +44,9 @@ static void usage(FILE *out)
             "                        input and weight comes from --weights or the seed\n"
             "  --bind NAME=V,...     values of named dims (S <= 128); --input files bind them\n"
             "                        too; a dim bound by neither runs at its maximum\n"
+            "  --quantize F          hold every linear's weight (and matmul's weight b) as\n"
+            "                        8-bit integers with scales: int8 (one per output channel)\n"
+            "                        or q8_0 (one per block of 32 along K); docs/weights.md\n"
             "  --seed N              seed of the fill (default 0)\n"
             "  --check               also run the reference; print each output's errors and\n"
             "                        exit 1 when one is outside its tolerance\n"
@@ -71,7 +74,7 @@ static int parse_args(int argc, char **argv, run_options *o)
         bool takes_value = !strcmp(a, "--device") || !strcmp(a, "--input") ||
                            !strcmp(a, "--seed") || !strcmp(a, "--out") ||
                            !strcmp(a, "--weights") || !strcmp(a, "--repeat") ||
-                           !strcmp(a, "--bind");
+                           !strcmp(a, "--bind") || !strcmp(a, "--quantize");
         if (takes_value && i + 1 >= argc) {
             fprintf(stderr, "porta run: %s needs a value\n", a);
             return 2;
@@ -82,6 +85,9 @@ static int parse_args(int argc, char **argv, run_options *o)
             o->inputs.weights_path = argv[++i];
         } else if (!strcmp(a, "--bind")) {
             o->inputs.bind = argv[++i];
+        } else if (!strcmp(a, "--quantize")) {
+            int bad = host_inputs_quantize_option(&o->inputs, "porta run", argv[++i]);
+            if (bad) return bad;
         } else if (!strcmp(a, "--check")) {
             o->check = true;
         } else if (!strcmp(a, "--profile")) {
@@ -292,7 +298,8 @@ int porta_cmd_run(int argc, char **argv)
         fprintf(stderr, "porta run: %s\n", porta_last_error(context));
         rc = 1;
     } else {
-        rc = host_inputs_bind(context, "porta run", graph, &o.inputs);
+        rc = host_inputs_quantize(context, "porta run", graph, &o.inputs);
+        if (!rc) rc = host_inputs_bind(context, "porta run", graph, &o.inputs);
         if (!rc) rc = run(context, graph, &o);
         porta_graph_destroy(graph);
     }

@@ -54,6 +54,31 @@ static int take_value(const porta_graph *graph, int index, int64_t value, const 
     return 0;
 }
 
+int host_inputs_quantize_option(host_inputs *inputs, const char *command, const char *text)
+{
+    if (!strcmp(text, "int8") || !strcmp(text, "i8c")) inputs->quantize = PORTA_WEIGHT_I8C;
+    else if (!strcmp(text, "q8_0")) inputs->quantize = PORTA_WEIGHT_Q8_0;
+    else {
+        fprintf(stderr, "%s: --quantize '%s' is not int8 or q8_0\n", command, text);
+        return 2;
+    }
+    return 0;
+}
+
+int host_inputs_quantize(porta_context *context, const char *command, porta_graph *graph,
+                         const host_inputs *inputs)
+{
+    if (!inputs->quantize) return 0;
+    int count = 0;
+    if (porta_graph_quantize_weights(graph, inputs->quantize, &count) != PORTA_OK) {
+        fprintf(stderr, "%s: %s\n", command, porta_last_error(context));
+        return 1;
+    }
+    fprintf(stderr, "%s: %d weights of '%s' held as %s\n", command, count, graph->name,
+            porta_weight_format_name(inputs->quantize));
+    return 0;
+}
+
 int host_inputs_bind(porta_context *context, const char *command, porta_graph *graph,
                      const host_inputs *inputs)
 {

@@ -13,6 +13,7 @@
 typedef struct host_inputs {
     const char *weights_path;
     const char *bind;                   /* --bind NAME=V,NAME=V (named dims) */
+    porta_weight_format quantize;       /* --quantize: every linear's weight 8-bit */
     uint64_t seed;
     int n;
     char *names[HOST_MAX_INPUTS];       /* owned */
@@ -30,6 +31,14 @@ void host_inputs_free(host_inputs *inputs);
  * no longer validates) or 2 (a malformed --bind) after a message. */
 int host_inputs_bind(porta_context *context, const char *command, porta_graph *graph,
                      const host_inputs *inputs);
+
+/* Takes the value of --quantize: int8 (i8c, per output channel) or q8_0. Returns 0, or 2 after
+ * a message. */
+int host_inputs_quantize_option(host_inputs *inputs, const char *command, const char *text);
+/* With --quantize, holds every weight that a linear or matmul reads 8-bit
+ * (porta_graph_quantize_weights) and says how many on stderr. Returns 0, or 1 after a message. */
+int host_inputs_quantize(porta_context *context, const char *command, porta_graph *graph,
+                         const host_inputs *inputs);
 
 /* Checks the --input names against the graph and the weights file's tensors against its
  * weights, then fills every input and weight of `values`: from its .npy file, else (a weight)

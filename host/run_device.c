@@ -200,8 +200,9 @@ int run_on_device(porta_context *context, porta_graph *graph, const run_device_o
         printf("device %s (%s): compile %.1f ms, first run %.3f ms", desc->id, desc->name,
                result->compile_ms, result->first_ms);
         if (repeat) printf(", median of %d runs %.3f ms", repeat, result->median_ms);
-        printf(", arena %.1f KiB of %.1f KiB intermediates\n",
-               (double)result->arena_peak / 1024, (double)result->intermediates / 1024);
+        printf(", arena %.1f KiB of %.1f KiB intermediates, weights %.1f KiB\n",
+               (double)result->arena_peak / 1024, (double)result->intermediates / 1024,
+               (double)porta_program_weight_bytes(program) / 1024);
     }
     if (!rc && options->profile) rc = take_profile(context, program, print, result);
     if (rc == 1) snprintf(result->error, sizeof result->error, "%s", porta_last_error(context));

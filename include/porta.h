@@ -187,6 +187,31 @@ PORTA_API porta_status porta_graph_add_input(porta_graph *graph, const char *nam
 PORTA_API porta_status porta_graph_add_weight(porta_graph *graph, const char *name,
                                               porta_dtype dtype, const porta_shape *shape,
                                               const char *key, porta_tensor_id *out_tensor);
+/* How a weight is held on the device (docs/weights.md, "8-bit weights"). The graph sees an f32
+ * weight either way: porta_program_set takes floats and quantizes them, porta_program_get
+ * returns the dequantized values. PORTA_WEIGHT_I8C: int8 with one f32 scale per output channel;
+ * PORTA_WEIGHT_Q8_0: int8 in blocks of 32 along the reduced dim, one f32 scale each. Only an
+ * f32 weight of rank 2 read only as linear's weight or matmul's b may be quantized, and for
+ * q8_0 its reduced dim must be a multiple of 32: porta_graph_validate checks. */
+typedef enum porta_weight_format {
+    PORTA_WEIGHT_PLAIN = 0,
+    PORTA_WEIGHT_I8C = 1,
+    PORTA_WEIGHT_Q8_0 = 2,
+} porta_weight_format;
+/* "plain", "i8c", "q8_0"; NULL for a value outside the enum. */
+PORTA_API const char *porta_weight_format_name(porta_weight_format format);
+/* Sets how weight `weight` is held; the graph must be validated again. */
+PORTA_API porta_status porta_graph_set_weight_format(porta_graph *graph, porta_tensor_id weight,
+                                                     porta_weight_format format);
+/* Sets every weight that may be held 8-bit (above) and is read by a linear or matmul to
+ * `format`, and validates the graph again; weights that may not (a q8_0 whose reduced dim is no
+ * multiple of 32, a weight something else reads as well) stay as they are. *out_count (may be
+ * NULL) gets how many were set. */
+PORTA_API porta_status porta_graph_quantize_weights(porta_graph *graph, porta_weight_format format,
+                                                    int *out_count);
+/* How `tensor` is held: PORTA_WEIGHT_PLAIN for anything but a quantized weight. */
+PORTA_API porta_weight_format porta_graph_weight_format(const porta_graph *graph,
+                                                        porta_tensor_id tensor);
 /* Makes dim `axis` of input `input` a dim known only at run time, named `symbol` (declared
  * here with maximum `max`, or declared before with the same maximum): `S <= 128` in .pg text.
  * The graph is validated with every such dim at its maximum; a program made from it runs at any
@@ -360,8 +385,9 @@ PORTA_API int porta_weights_find(const porta_weights *weights, const char *key);
 
 /* Copies tensor `key` into `dst` (at least dst_bytes, which must hold every element) converted to
  * `want`: F32, F16 and BF16 tensors read as f32 or f16 (f16 rounds to nearest even; values past
- * the f16 range become infinities), I32 tensors as i32. `want_shape`, when not NULL, must equal
- * the tensor's shape. Fails with PORTA_ERROR_NOT_FOUND for a missing key (naming a close one if
+ * the f16 range become infinities), I32 tensors as i32, and an I8 tensor beside a KEY.scale
+ * tensor (8-bit weights, docs/weights.md) as f32, int8 times scale. `want_shape`, when not
+ * NULL, must equal the tensor's shape. Fails with PORTA_ERROR_NOT_FOUND for a missing key (naming a close one if
  * any), PORTA_ERROR_SHAPE for another shape or a dtype that does not convert, and
  * PORTA_ERROR_UNSUPPORTED for a dtype or rank porta cannot read. */
 PORTA_API porta_status porta_weights_read(porta_weights *weights, const char *key, porta_dtype want,
@@ -471,6 +497,9 @@ PORTA_API porta_status porta_program_describe(const porta_program *program, char
 /* The arena's size and the sum of all intermediates' sizes, in bytes. */
 PORTA_API void porta_program_memory(const porta_program *program, uint64_t *out_arena_peak,
                                     uint64_t *out_intermediates);
+/* Bytes of device memory the program's weights take as laid out (packed panels, 8-bit weights
+ * with their scales); 0 for NULL. */
+PORTA_API uint64_t porta_program_weight_bytes(const porta_program *program);
 
 #ifdef __cplusplus
 }

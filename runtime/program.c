@@ -4,6 +4,7 @@
 #include "porta.h"
 #include "graphs/half.h"
 #include "graphs/ops.h"
+#include "graphs/quantize.h"
 #include "graphs/lower/plan.h"
 #include "runtime/program_internal.h"
 #include "runtime/tune.h"
@@ -402,6 +403,11 @@ static void pack_panels(const porta_plan_packing *p, const float *tensor, float 
             }
 }
 
+static porta_quant_layout quant_layout(const porta_plan_packing *p)
+{
+    return (porta_quant_layout){p->quant_block, p->k_rows, p->n_cols, p->k_stride, p->n_stride};
+}
+
 porta_status porta_program_set(porta_program *program, const char *name, const void *data,
                                size_t bytes)
 {
@@ -430,12 +436,20 @@ porta_status porta_program_set(porta_program *program, const char *name, const v
     /* the tensor's own range of its buffer: a buffer may hold a group's weights (plan.h) */
     const porta_plan_ref *at = &program->plan->tensor_at[t];
     const porta_plan_packing *packing = &program->plan->tensor_packing[t];
-    if (!packing->panel_cols)
+    if (!packing->panel_cols && !packing->quant_block)
         return program->backend->buffer_upload(program->buffers[buffer], at->offset, upload,
                                                count * PORTA_PLAN_ELEMENT_BYTES);
     float *packed = malloc(at->bytes);
     if (!packed) return porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
-    pack_panels(packing, upload, packed, false);
+    porta_quant_layout layout = quant_layout(packing);
+    if (!packing->quant_block) pack_panels(packing, upload, packed, false);
+    else if (!porta_quantize_as(&layout, packing->panel_cols != 0, upload, packed))
+        status = porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY,
+                             "out of memory");
+    if (status != PORTA_OK) {
+        free(packed);
+        return status;
+    }
     status = program->backend->buffer_upload(program->buffers[buffer], at->offset, packed,
                                              at->bytes);
     free(packed);
@@ -458,17 +472,24 @@ porta_status porta_program_get(porta_program *program, const char *name, void *d
     size_t count = bytes / porta_dtype_size(tensor->dtype);
     const porta_plan_ref *at = &program->plan->tensor_at[t];
     const porta_plan_packing *packing = &program->plan->tensor_packing[t];
-    if (tensor->dtype != PORTA_F16 && !packing->panel_cols)
+    if (tensor->dtype != PORTA_F16 && !packing->panel_cols && !packing->quant_block)
         return program->backend->buffer_download(program->buffers[buffer], at->offset, data,
                                                  bytes);
     float *wide = tensor->dtype == PORTA_F16 ? program->staging : data;
-    if (packing->panel_cols) {
+    if (packing->panel_cols || packing->quant_block) {
         float *packed = malloc(at->bytes);
         if (!packed)
             return porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
         status = program->backend->buffer_download(program->buffers[buffer], at->offset, packed,
                                                    at->bytes);
-        if (status == PORTA_OK) pack_panels(packing, wide, packed, true);
+        porta_quant_layout layout = quant_layout(packing);
+        if (status == PORTA_OK && !packing->quant_block) {
+            pack_panels(packing, wide, packed, true);
+        } else if (status == PORTA_OK &&
+                   !porta_dequantize_as(&layout, packing->panel_cols != 0, packed, wide)) {
+            status = porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY,
+                                 "out of memory");
+        }
         free(packed);
     } else {
         status = program->backend->buffer_download(program->buffers[buffer], at->offset, wide,
@@ -569,4 +590,13 @@ void porta_program_memory(const porta_program *program, uint64_t *out_arena_peak
 {
     if (out_arena_peak) *out_arena_peak = program ? program->plan->arena_peak : 0;
     if (out_intermediates) *out_intermediates = program ? program->plan->intermediates_bytes : 0;
+}
+
+uint64_t porta_program_weight_bytes(const porta_program *program)
+{
+    uint64_t bytes = 0;
+    for (int b = 0; program && b < program->plan->n_buffers; b++)
+        if (program->plan->buffers[b].kind == PORTA_PLAN_WEIGHT)
+            bytes += program->plan->buffers[b].bytes;
+    return bytes;
 }

@@ -3,11 +3,14 @@
  * shared rather than uploaded again (runtime/shared_weights.c), so a prefill and a decode-step
  * program, or programs of several sequence lengths, hold one copy of the model. */
 #include "graphs/graph.h"
+#include "graphs/quantize.h"
+#include "graphs/weights.h"
 #include "runtime/program_internal.h"
 
 #include <stdlib.h>
 
-/* What a weight buffer holds and how: every tensor's key, dtype, shape, offset and packing. Two
+/* What a weight buffer holds and how: every tensor's key, dtype, shape, offset and packing (an
+ * 8-bit weight's block included, so an i8c buffer never serves a q8_0 or f32 one). Two
  * buffers with one signature filled from one weights handle hold the same bytes. */
 char *porta_plan_weight_signature(const porta_graph *graph, const porta_plan *plan, int buffer)
 {
@@ -19,11 +22,11 @@ char *porta_plan_weight_signature(const porta_graph *graph, const porta_plan *pl
         char shape[96];
         porta_shape_format(&tensor->shape, shape, sizeof shape);
         const porta_plan_packing *p = &plan->tensor_packing[t];
-        porta_strbuf_append(&text, ";%s|%s%s|%llu|%u,%u,%u,%u,%u",
+        porta_strbuf_append(&text, ";%s|%s%s|%llu|%u,%u,%u,%u,%u,%u",
                             tensor->key ? tensor->key : tensor->name,
                             porta_dtype_name(tensor->dtype), shape,
                             (unsigned long long)plan->tensor_at[t].offset, p->panel_cols,
-                            p->k_rows, p->n_cols, p->k_stride, p->n_stride);
+                            p->k_rows, p->n_cols, p->k_stride, p->n_stride, p->quant_block);
     }
     if (text.failed) {
         porta_strbuf_free(&text);
@@ -58,6 +61,36 @@ porta_status porta_program_own_buffer(porta_program *program, int buffer)
     return porta_program_record(program);
 }
 
+/* An 8-bit weight that the file stores as int8 values and scales in the layout the device holds
+ * (docs/weights.md, "8-bit weights in a file"), uploaded as it is stored; *taken false when the
+ * file holds it otherwise (it is then read as floats and quantized when set). */
+static porta_status upload_stored_int8(porta_program *program, porta_weights *weights,
+                                       porta_tensor_id t, int buffer, bool *taken)
+{
+    const porta_plan_packing *p = &program->plan->tensor_packing[t];
+    const porta_plan_ref *at = &program->plan->tensor_at[t];
+    const porta_tensor *tensor = &program->graph->tensors[t];
+    porta_quant_layout layout = {p->quant_block, p->k_rows, p->n_cols, p->k_stride, p->n_stride};
+    *taken = false;
+    if (!p->quant_block || p->k_stride != 1) return PORTA_OK;      /* rows are not channels */
+    uint8_t *held = malloc(porta_quant_bytes(&layout));
+    uint8_t *placed = p->panel_cols ? malloc(at->bytes) : held;
+    porta_status status = PORTA_OK;
+    if (!held || !placed) {
+        status = porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY,
+                             "out of memory");
+    } else if (porta_weights_read_int8(weights, tensor->key ? tensor->key : tensor->name,
+                                       p->n_cols, p->k_rows, p->quant_block, held)) {
+        if (p->panel_cols) porta_quant_to_panels(&layout, held, placed);
+        status = program->backend->buffer_upload(program->buffers[buffer], at->offset, placed,
+                                                 at->bytes);
+        *taken = status == PORTA_OK;
+    }
+    if (placed != held) free(placed);
+    free(held);
+    return status;
+}
+
 /* Reads and uploads every weight that lies in plan buffer `buffer`. */
 static porta_status upload_buffer(porta_program *program, porta_weights *weights, int buffer)
 {
@@ -68,6 +101,9 @@ static porta_status upload_buffer(porta_program *program, porta_weights *weights
         const porta_tensor *tensor = &graph->tensors[t];
         if (tensor->kind != PORTA_TENSOR_WEIGHT || program->plan->tensor_buffer_of[t] != buffer)
             continue;
+        bool taken = false;
+        status = upload_stored_int8(program, weights, t, buffer, &taken);
+        if (status != PORTA_OK || taken) continue;
         int64_t count = 0;
         porta_shape_elements(&tensor->shape, &count);
         size_t bytes = (size_t)count * porta_dtype_size(tensor->dtype);

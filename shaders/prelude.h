@@ -20,6 +20,10 @@
  *                         C: float16), usable as a buffer's element type (64-byte stride)
  *   FMA16(acc, s, v)      acc += s * v for a float s and vec16_t v, as fused multiply-adds
  *   V16_QUARTER(v, q)     floats 4q..4q+3 of v as a vec4_t (q a literal 0..3)
+ *   VEC16_OF(a, b, c, d)  the vec16_t of four vec4_t, floats 0..3 from a
+ *   uvec4_t               4 uints, usable as a buffer's element type (16-byte stride)
+ *   Q8_BYTE(u, s)         the int8 in bits s..s+7 of uint u, as a float (8-bit weights)
+ *   Q8X4(u)               the four int8 of uint u, lowest byte first, as a vec4_t
  *   SPLAT_OF(T, v)        v as a float or vec4_t T (every component)
  *   LT(x, y) PICK(c, a, b)  c ? a : b per component, c from LT of two floats or two vec4_t
  *                         (a select: the value not picked may be inf or NaN)
@@ -31,6 +35,7 @@
 
 /* names the buffer declarations use */
 #define vec16_t mat4
+#define uvec4_t uvec4
 #define readwrite
 
 #define BUF_DECL_(slot, type, name, access) \
@@ -69,6 +74,7 @@ uint porta_mul_hi_(uint a, uint b) { uint hi, lo; umulExtended(a, b, hi, lo); re
     acc[0] = fma(vec4(s), (v)[0], acc[0]); acc[1] = fma(vec4(s), (v)[1], acc[1]); \
     acc[2] = fma(vec4(s), (v)[2], acc[2]); acc[3] = fma(vec4(s), (v)[3], acc[3]);
 #define V16_QUARTER(v, q) ((v)[q])
+#define VEC16_OF(a, b, c, d) mat4(a, b, c, d)
 #define SPLAT_OF(T, v) T(v)
 bool porta_lt_(float x, float y) { return x < y; }
 bvec4 porta_lt_(vec4 x, vec4 y) { return lessThan(x, y); }
@@ -103,6 +109,8 @@ bvec4 porta_lt_(vec4 x, vec4 y) { return lessThan(x, y); }
 #define vec4_t float4
 #define VEC4(x, y, z, w) ((float4)(x, y, z, w))
 #define vec16_t float16
+#define uvec4_t uint4
+#define VEC16_OF(a, b, c, d) ((float16)(a, b, c, d))
 #define VEC16_ZERO ((float16)(0.0f))
 #define FMA16(acc, s, v) acc = mad((float16)(s), (v), acc);
 #define V16_QUARTER(v, q) V16_Q##q(v)
@@ -123,3 +131,6 @@ bvec4 porta_lt_(vec4 x, vec4 y) { return lessThan(x, y); }
 #endif
 
 #define NEG_INF AS_FLOAT(0xff800000u)
+/* sign extension without shifting a signed value, which the two dialects define alike */
+#define Q8_BYTE(u, s) F32(I32((((u) >> (s)) & 255u) ^ 128u) - 128)
+#define Q8X4(u) VEC4(Q8_BYTE(u, 0u), Q8_BYTE(u, 8u), Q8_BYTE(u, 16u), Q8_BYTE(u, 24u))

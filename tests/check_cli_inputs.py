@@ -116,6 +116,32 @@ expect(run.returncode == 2 and 'NAME=VALUE' in run.stderr, f'a malformed --bind:
 run = porta_run('run', dyn, '--device', 'ref', '--bind', 'S=3', '--out', os.path.join(workdir, 'dyn3'))
 expect(run.returncode == 0 and 'y  f32[3, 3]' in run.stdout, f'--bind S=3: {run.stdout!r} {run.stderr!r}')
 
+# --quantize: every linear's weight 8-bit, read from the F32 file and quantized when set; each
+# device within tolerance of the reference on the same quantized weights; the reference's values
+# differ from the f32 run's; q8_0 leaves a weight whose K is no multiple of 32 as it is.
+qgraph = os.path.join(workdir, 'quantized.pg')
+with open(qgraph, 'w') as f:
+    f.write('graph quantized\ninput x : f32[3, 64]\nweight w : f32[20, 64]\nweight v : f32[5, 20]\n'
+            'y = linear(gelu(linear(x, w)), v)\noutput y\n')
+qweights = os.path.join(workdir, 'q.safetensors')
+write_safetensors(qweights, {'w': ([20, 64], [((i * 37) % 101 - 50) / 64 for i in range(1280)]),
+                             'v': ([5, 20], [((i * 11) % 23 - 11) / 16 for i in range(100)])})
+plain = porta_run('run', qgraph, '--device', 'ref', '--weights', qweights, '--quiet', '--out', workdir)
+for form, count in (('int8', 2), ('q8_0', 1)):
+    for device in ['ref'] + [d['id'] for d in json.loads(porta_run('devices', '--json').stdout)['devices']]:
+        run = porta_run('run', qgraph, '--device', device, '--weights', qweights, '--quantize', form,
+                        '--out', os.path.join(workdir, f'q_{form}'),
+                        *([] if device == 'ref' else ['--check']))
+        held = 'i8c' if form == 'int8' else form
+        expect(run.returncode == 0 and f"{count} weights of 'quantized' held as {held}" in run.stderr,
+               f'--quantize {form} on {device}: {run.stdout!r} {run.stderr!r}')
+        if device == 'ref':
+            expect(run.stdout.split('fnv64')[-1] != plain.stdout.split('fnv64')[-1] or
+                   'fnv64' not in plain.stdout, f'--quantize {form} changed nothing: {run.stdout!r}')
+run = porta_run('run', qgraph, '--device', 'ref', '--quantize', 'int4')
+expect(run.returncode == 2 and "--quantize 'int4' is not int8 or q8_0" in run.stderr,
+       f'a bad --quantize: {run.stderr!r}')
+
 if failures:
     print('\n'.join(failures))
     sys.exit(1)

@@ -29,6 +29,7 @@ static const struct {
     {conformance_cases_attention, false},   {conformance_cases_matmul_fused, true},
     {conformance_cases_norm_fused, true},   {conformance_cases_attention_fused, true},
     {conformance_cases_reduce, false},
+    {conformance_cases_quantized, false},    {conformance_cases_quantized_fused, true},
 };
 /* PORTA_FUSION for each pass of a fused list: on, then off */
 static const char *const fusion_passes[] = {"1", "0"};

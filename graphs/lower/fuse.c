@@ -166,6 +166,8 @@ static bool attention_chain(const porta_graph *graph, int last, porta_fused_atte
     p.q = graph->nodes[at].operands[0];
     p.k = graph->nodes[at].operands[1];
     if (!attention_operands(graph, p.q, p.k, p.v)) return false;
+    /* the attention kernels read k and v as floats, never 8-bit */
+    if (graph->tensors[p.k].format || graph->tensors[p.v].format) return false;
     *parts = p;
     *n_members = n;
     for (int i = 0; i < n; i++) members[i] = chain[n - 1 - i];
@@ -178,11 +180,12 @@ bool porta_fusion_attention(const porta_graph *graph, int last, porta_fused_atte
     return attention_chain(graph, last, out, members, &n);
 }
 
-/* An f32 weight that only one operand slot of the graph reads. */
+/* An f32 weight held as floats that only one operand slot of the graph reads. */
 static bool private_weight(const porta_graph *graph, porta_tensor_id t)
 {
     return t >= 0 && graph->tensors[t].kind == PORTA_TENSOR_WEIGHT &&
-           graph->tensors[t].dtype == PORTA_F32 && uses_of(graph, t) == 1;
+           graph->tensors[t].dtype == PORTA_F32 && !graph->tensors[t].format &&
+           uses_of(graph, t) == 1;
 }
 
 /* Whether node i is a linear that may join a group of projections (fuse.h). */

@@ -7,6 +7,7 @@
  * (fuse.c); the driver then lowers each pair through its anchor's rule. */
 #include "graphs/lower/lower.h"
 #include "graphs/lower/stores.h"
+#include "graphs/quantize.h"
 #include "graphs/ops.h"
 
 #include <stdarg.h>
@@ -206,11 +207,17 @@ static bool weight_layable(const porta_lower *lower, porta_tensor_id t)
     int shared = 0;
     for (porta_tensor_id u = 0; u < graph->n_tensors; u++)
         shared += lower->plan->tensor_buffer_of[u] == buffer;
+    /* an 8-bit weight is laid out flat from the start (lower_nodes) and may still go to panels */
     return uses == 1 && !lower->plan->tensor_packing[t].panel_cols && shared == 1;
 }
 
 static uint64_t packed_bytes(const porta_plan_packing *packing)
 {
+    if (packing->quant_block) {
+        porta_quant_layout quant = {packing->quant_block, packing->k_rows, packing->n_cols,
+                                    packing->k_stride, packing->n_stride};
+        return porta_quant_panel_bytes(&quant);
+    }
     uint64_t panels = (packing->n_cols + packing->panel_cols - 1) / packing->panel_cols;
     return panels * packing->panel_cols * packing->k_rows * PORTA_PLAN_ELEMENT_BYTES;
 }
@@ -219,7 +226,10 @@ porta_lower_ref porta_lower_pack_weight(porta_lower *lower, const porta_node *no
                                         const porta_plan_packing *packing)
 {
     porta_tensor_id t = node->operands[slot];
-    if (!weight_layable(lower, t)) return (porta_lower_ref){-1, 0, 0};
+    /* an 8-bit weight goes to panels of its own values only (the packing's block its own) */
+    if (!weight_layable(lower, t) ||
+        packing->quant_block != lower->plan->tensor_packing[t].quant_block)
+        return (porta_lower_ref){-1, 0, 0};
     porta_lower_ref at = lower->tensor_at[t];
     int buffer = lower->stores[at.store].buffer;
     uint64_t bytes = packed_bytes(packing);
@@ -228,6 +238,11 @@ porta_lower_ref porta_lower_pack_weight(porta_lower *lower, const porta_node *no
     lower->stores[at.store].bytes = bytes;
     lower->tensor_at[t] = (porta_lower_ref){at.store, 0, bytes};
     return lower->tensor_at[t];
+}
+
+bool porta_lower_weight_packable(const porta_lower *lower, const porta_node *node, int slot)
+{
+    return weight_layable(lower, node->operands[slot]);
 }
 
 /* Drops own buffer b, which no store will use, renumbering those after it. */
@@ -251,7 +266,9 @@ porta_lower_ref porta_lower_group_weights(porta_lower *lower, const porta_tensor
     for (int i = 0; i < n; i++) {
         for (int j = 0; j < i; j++)
             if (weights[j] == weights[i]) return refused;
-        if (!weight_layable(lower, weights[i])) return refused;
+        if (!weight_layable(lower, weights[i]) ||
+            lower->plan->tensor_packing[weights[i]].quant_block)
+            return refused;
         total += packings[i].panel_cols ? packed_bytes(&packings[i])
                                         : lower->tensor_at[weights[i]].bytes;
     }
@@ -516,6 +533,14 @@ static porta_status lower_nodes(porta_lower *lower)
         const porta_tensor *tensor = &graph->tensors[t];
         if (tensor->kind == PORTA_TENSOR_NODE) continue;
         uint64_t bytes = tensor_bytes(lower, t);
+        porta_quant_layout quant = porta_quant_layout_of(graph, t);
+        if (quant.block) {
+            /* 8-bit: int8 values and scales, whatever variant reads it (quantize.h) */
+            bytes = porta_quant_bytes(&quant);
+            plan->tensor_packing[t] = (porta_plan_packing){0, quant.k_rows, quant.n_cols,
+                                                           quant.k_stride, quant.n_stride,
+                                                           quant.block};
+        }
         int buffer = add_buffer(plan, tensor->kind == PORTA_TENSOR_INPUT ? PORTA_PLAN_INPUT
                                                                          : PORTA_PLAN_WEIGHT,
                                 t, bytes);

@@ -50,6 +50,9 @@ bool porta_lower_view_range(porta_lower *lower, const porta_node *node, porta_lo
  * the graph; otherwise returns a range with store -1 and the rule reads the weight as it is. */
 porta_lower_ref porta_lower_pack_weight(porta_lower *lower, const porta_node *node, int slot,
                                         const porta_plan_packing *packing);
+/* Whether porta_lower_pack_weight would lay weight operand `slot` out (with an 8-bit weight's
+ * own block), before a rule commits to a variant that needs it. */
+bool porta_lower_weight_packable(const porta_lower *lower, const porta_node *node, int slot);
 /* Lays the n weights out one after another in one buffer (that of weights[0]), each as
  * packings[i] says (panel_cols 0: as it is), and returns the whole range: a group of projections
  * reads its weights as one B and its biases as one vector. Refused (store -1, nothing changed)
@@ -140,6 +143,9 @@ typedef struct porta_lower_gemm {
     /* The node's operand slot that holds b, when b may be a weight that the gemm lays out for
      * itself once, when it is set (porta_lower_pack_weight); 0: none (slot 0 is never b). */
     int b_weight_slot;
+    /* b is an 8-bit weight (graphs/quantize.h) with scales per block of this many values along
+     * K (0: floats); b_k and b_n then count int8 values, and the 4x4 tiles read it */
+    uint32_t b_quant_block;
     porta_activation activation;
 } porta_lower_gemm;
 
@@ -202,7 +208,16 @@ porta_status porta_lower_slice(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_embedding(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_positions(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_kv_append(porta_lower *lower, const porta_node *node);
-/* matmul.c: matmul linear causal_conv1d */
+/* A work-group of up to 64 invocations over tiles_x by tiles_y tiles, no wider than either
+ * needs, within the device's limit, and the groups that cover them (matmul.c). */
+void porta_lower_tile_grid(const porta_lower *lower, uint32_t tiles_x, uint32_t tiles_y,
+                           porta_lower_step *step);
+
+/* Kernels index with 32-bit integers: fails naming the node unless every operand and the
+ * result have fewer than 2^32 elements (matmul.c). */
+porta_status porta_lower_check_elements(porta_lower *lower, const porta_node *node);
+
+/* matmul.c: matmul linear; conv1d.c: causal_conv1d */
 porta_status porta_lower_matmul(porta_lower *lower, const porta_node *node);
 porta_status porta_lower_conv1d(porta_lower *lower, const porta_node *node);
 /* norm.c: softmax layernorm rmsnorm l2norm */

@@ -1,19 +1,21 @@
 /* The matmul family: matmul and linear through one strided batched product (porta_lower_emit_gemm,
- * shared with the attention rules), and causal_conv1d. docs/ops.md states the math. A linear
- * fused with the activation that reads it (fuse.h) is one gemm with that activation as its
- * epilogue, and one fused with a residual add adds the other operand there; both are applied in
- * the last of the steps a long K is split into. A group of projections (linears of one input)
+ * shared with the attention rules); causal_conv1d is in conv1d.c. docs/ops.md states the math.
+ * A linear fused with the activation that reads it (fuse.h) is one gemm with that activation as
+ * its epilogue, and one fused with a residual add adds the other operand there; both are applied
+ * in the last of the steps a long K is split into. A group of projections (linears of one input)
  * is one panels gemm over their weights side by side, writing each result as its own matrix. */
 #include "graphs/lower/lower.h"
 #include "graphs/ops.h"
+#include "graphs/quantize.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* Each invocation of gemm.k and conv1d.k computes a TILE x TILE block of its result. */
+/* Each invocation of gemm.k computes a TILE x TILE block of its result. */
 #define TILE 4u
-/* Invocations per work-group of the tiled kernels: enough for a CPU driver to vectorize across
- * invocations, few enough that small products still spread over several groups. */
+/* Invocations per work-group of the tiled kernels (porta_lower_tile_grid): enough for a CPU
+ * driver to vectorize across invocations, few enough that small products still spread over
+ * several groups. */
 #define GROUP_INVOCATIONS 64u
 #define MAX_GROUPS 65535u
 
@@ -25,6 +27,7 @@ typedef struct gemm_params {
     uint32_t bias_off, has_bias, accumulate;
     float alpha;
     uint32_t res_off, has_res;
+    uint32_t b_scale, b_block;
 } gemm_params;
 
 typedef struct panel_params {
@@ -36,6 +39,7 @@ typedef struct panel_params {
     float alpha;
     uint32_t res_off, has_res;
     uint32_t seg1_panel, out_off1, out_m1, seg2_panel, out_off2, out_m2;
+    uint32_t q_block;
 } panel_params;
 
 /* A fused group of projections as one product (fuse.h): B is the members' weights already in
@@ -99,10 +103,8 @@ static uint32_t next_pow2(uint32_t v)
     return p;
 }
 
-/* A work-group of up to GROUP_INVOCATIONS invocations over tiles_x by tiles_y tiles, no wider
- * than either needs, within the device's limit, and the groups that cover them. */
-static void tile_grid(const porta_lower *lower, uint32_t tiles_x, uint32_t tiles_y,
-                      porta_lower_step *step)
+void porta_lower_tile_grid(const porta_lower *lower, uint32_t tiles_x, uint32_t tiles_y,
+                           porta_lower_step *step)
 {
     uint32_t total = GROUP_INVOCATIONS;
     uint32_t limit = porta_lower_limits(lower)->max_workgroup_size;
@@ -160,11 +162,13 @@ static porta_status emit_tile4(porta_lower *lower, const porta_node *node,
     porta_lower_step step = porta_lower_step_init(&porta_kernel_gemm, 1, 1, 1);
     step.n_bindings = 5;
     memcpy(step.bindings, bindings, 5 * sizeof *bindings);
-    step.config.n_constants = 4;
+    step.config.n_constants = 5;
+    step.config.constants[4] = g->b_quant_block != 0;
     step.config.constants[0] = g->k == 1 || g->a_k == 1;
     step.config.constants[1] = g->n == 1 || g->b_n == 1;
     step.config.constants[2] = !step.config.constants[1] && (g->k == 1 || g->b_k == 1);
-    tile_grid(lower, porta_lower_groups(g->n, TILE), porta_lower_groups(g->m, TILE), &step);
+    porta_lower_tile_grid(lower, porta_lower_groups(g->n, TILE), porta_lower_groups(g->m, TILE),
+                          &step);
     if (step.groups[0] > MAX_GROUPS || step.groups[1] > MAX_GROUPS)
         return too_many_groups(lower, node, g);
     step.params = &p;
@@ -199,8 +203,20 @@ static porta_status panels_of_b(porta_lower *lower, const porta_node *node,
     uint64_t panel_floats = (uint64_t)g->k * PORTA_PLAN_PANEL_COLS;
     bool broadcast = g->b_batch[0] == 0 && g->b_batch[1] == 0;
     batch_stride[0] = batch_stride[1] = 0;
+    if (g->b_quant_block) {
+        /* an 8-bit weight: its values and scales in panels (quantize.h); emit_gemm_as saw that
+         * it may be laid out so */
+        porta_quant_layout q = porta_quant_layout_of(porta_lower_graph(lower),
+                                                     node->operands[g->b_weight_slot]);
+        porta_plan_packing packing = {PORTA_PLAN_PANEL_COLS, q.k_rows, q.n_cols, q.k_stride,
+                                      q.n_stride, q.block};
+        *out = porta_lower_pack_weight(lower, node, g->b_weight_slot, &packing);
+        return out->store >= 0 ? PORTA_OK
+                               : porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL,
+                                                  "gemm: an 8-bit weight cannot go to panels");
+    }
     if (broadcast && g->b_weight_slot > 0) {
-        porta_plan_packing packing = {PORTA_PLAN_PANEL_COLS, g->k, g->n, g->b_k, g->b_n};
+        porta_plan_packing packing = {PORTA_PLAN_PANEL_COLS, g->k, g->n, g->b_k, g->b_n, 0};
         *out = porta_lower_pack_weight(lower, node, g->b_weight_slot, &packing);
         if (out->store >= 0) return PORTA_OK;
     }
@@ -270,17 +286,20 @@ static porta_status emit_panels(porta_lower *lower, const porta_node *node,
         .out_m = g->out_m, .bias_off = gp->bias_off, .alpha = g->alpha, .res_off = gp->res_off,
     };
     porta_lower_step step = porta_lower_step_init(&porta_kernel_gemm_panel, 1, 1, 1);
-    step.n_bindings = 5;
+    step.n_bindings = 6;
     step.bindings[0] = bindings[0];
     step.bindings[1] = bp;
     step.bindings[2] = bindings[2];
     step.bindings[3] = bindings[3];
     step.bindings[4] = bindings[4];
+    step.bindings[5] = bp;      /* the int8 values of an 8-bit weight; else unread */
+    p.q_block = g->b_quant_block;   /* the kernel finds the scales from n and K */
     uint32_t panels = porta_lower_groups(g->n, PORTA_PLAN_PANEL_COLS);
     uint32_t rows = porta_lower_limits(lower)->kind == PORTA_PLAN_CPU_LANES ? PANEL_ROWS_LANES
                                                                              : PANEL_ROWS_VECTORS;
     if (g->m < rows) rows = g->m;       /* decoding (one row): no sums of repeated rows */
-    step.config.n_constants = 3;
+    step.config.n_constants = 4;
+    step.config.constants[3] = g->b_quant_block != 0;
     step.config.constants[0] = (int32_t)rows;
     step.config.constants[2] = segments ? segments->n : 1;
     if (segments) {
@@ -295,7 +314,7 @@ static porta_status emit_panels(porta_lower *lower, const porta_node *node,
             p.out_m2 = segments->out_m[2];
         }
     }
-    tile_grid(lower, panels, porta_lower_groups(g->m, rows), &step);
+    porta_lower_tile_grid(lower, panels, porta_lower_groups(g->m, rows), &step);
     if (step.groups[0] > MAX_GROUPS || step.groups[1] > MAX_GROUPS)
         return too_many_groups(lower, node, g);
     step.params = &p;
@@ -384,6 +403,7 @@ static porta_status emit_gemm_as(porta_lower *lower, const porta_node *node,
         .b_b0 = g->b_batch[0], .b_b1 = g->b_batch[1], .b_k = g->b_k, .b_n = g->b_n,
         .out_b0 = g->out_batch[0], .out_b1 = g->out_batch[1], .out_m = g->out_m,
         .has_bias = g->bias.bytes != 0, .alpha = g->alpha, .has_res = g->residual.bytes != 0,
+        .b_block = g->b_quant_block,
     };
     porta_lower_ref bindings[5];
     bindings[0] = aligned_binding(lower, g->a, &p.a_off);
@@ -394,8 +414,8 @@ static porta_status emit_gemm_as(porta_lower *lower, const porta_node *node,
     const char *outside = NULL;
     if (!reaches_inside(g, p.a_off, g->a_batch, g->m, g->a_m, g->k, g->a_k, bindings[0].bytes))
         outside = "a";
-    else if (!reaches_inside(g, p.b_off, g->b_batch, g->k, g->b_k, g->n, g->b_n,
-                             bindings[1].bytes))
+    else if (!g->b_quant_block && !reaches_inside(g, p.b_off, g->b_batch, g->k, g->b_k, g->n,
+                                                  g->b_n, bindings[1].bytes))
         outside = "b";
     else if (p.has_bias && (uint64_t)p.bias_off + g->n > bindings[2].bytes / 4)
         outside = "bias";
@@ -408,6 +428,9 @@ static porta_status emit_gemm_as(porta_lower *lower, const porta_node *node,
     if (outside)
         return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL,
                                 "gemm: operand %s's strides reach past its storage", outside);
+    /* an 8-bit weight read as it is, at the start of its own buffer: its scales follow its
+     * values (quantize.h) */
+    if (g->b_quant_block) p.b_scale = (uint32_t)(((uint64_t)g->k * g->n + 3) / 4);
     porta_plan_device_kind kind = porta_lower_limits(lower)->kind;
     /* GPUs keep the 4x4 tiles until a shared-memory variant is measured on one */
     int chosen = kind == PORTA_PLAN_GPU ? GEMM_TILE4 : GEMM_PANELS;
@@ -421,13 +444,18 @@ static porta_status emit_gemm_as(porta_lower *lower, const porta_node *node,
     int variant = decided >= 0 ? decided : GEMM_TILE4;
     if (decided < 0 && (g->a_k == 1 || g->k == 1)) {     /* the panels read a along k */
         char key[64];
-        snprintf(key, sizeof key, "m%u,n%u,k%u,b%u%s", g->m, g->n, g->k,
-                 g->batch[0] * g->batch[1], weight_b ? ",w" : "");
+        snprintf(key, sizeof key, "m%u,n%u,k%u,b%u%s%s", g->m, g->n, g->k,
+                 g->batch[0] * g->batch[1], weight_b ? ",w" : "",
+                 !g->b_quant_block ? "" : g->b_quant_block == g->k ? ",i8c" : ",q8_0");
         /* splitk, the last name, is no candidate where K cannot be split (forcing it is then
          * ignored) */
         variant = porta_lower_variant(lower, "gemm", key, gemm_variant_names,
                                       splits > 1 ? GEMM_VARIANTS : GEMM_SPLITK, chosen);
     }
+    /* the panels read an 8-bit weight only as packed when set: one that cannot be (another
+     * node reads it) keeps the tiles */
+    if (g->b_quant_block && !porta_lower_weight_packable(lower, node, g->b_weight_slot))
+        variant = GEMM_TILE4;
     if (variant == GEMM_TILE4) return emit_tile4(lower, node, g, bindings, p);
     if (variant == GEMM_SPLITK && splits > 1)
         return emit_splitk(lower, node, g, bindings, &p, splits);
@@ -440,8 +468,7 @@ porta_status porta_lower_emit_gemm(porta_lower *lower, const porta_node *node,
     return emit_gemm_as(lower, node, gemm, -1, NULL);
 }
 
-/* Kernels index with 32-bit integers: every operand and the result must have fewer elements. */
-static porta_status check_elements(porta_lower *lower, const porta_node *node)
+porta_status porta_lower_check_elements(porta_lower *lower, const porta_node *node)
 {
     bool fits = porta_lower_elements(lower, node->output) <= (int64_t)UINT32_MAX;
     for (int i = 0; i < node->n_operands; i++)
@@ -472,7 +499,7 @@ static porta_status lower_product(porta_lower *lower, const porta_node *node, in
     const porta_shape *as = &graph->tensors[node->operands[0]].shape;
     const porta_shape *bs = &graph->tensors[node->operands[1]].shape;
     const porta_shape *os = &graph->tensors[node->output].shape;
-    porta_status status = check_elements(lower, node);
+    porta_status status = porta_lower_check_elements(lower, node);
     if (status != PORTA_OK) return status;
     uint32_t k = (uint32_t)as->dims[as->rank - 1];
     /* fused with its activation or a residual add: the gemm writes that node's result */
@@ -519,6 +546,11 @@ static porta_status lower_product(porta_lower *lower, const porta_node *node, in
         g.out_batch[0] = g.batch[1] * g.m * g.n;
     }
     g.out_m = g.n;
+    g.b_quant_block = porta_quant_layout_of(graph, node->operands[1]).block;
+    if (g.b_quant_block) {
+        g.b_k = 1;                  /* held as [N, K] whatever its shape (quantize.h) */
+        g.b_n = k;
+    }
     return emit_gemm_as(lower, node, &g, decided, NULL);
 }
 
@@ -544,7 +576,7 @@ static porta_status emit_projections(porta_lower *lower, const porta_fusion *gro
         uint32_t out = (uint32_t)graph->tensors[member->operands[1]].shape.dims[0];
         weights[i] = member->operands[1];
         biases[i] = member->operands[2];
-        packings[i] = (porta_plan_packing){PORTA_PLAN_PANEL_COLS, k, out, 1, k};
+        packings[i] = (porta_plan_packing){PORTA_PLAN_PANEL_COLS, k, out, 1, k, 0};
         segments.first_panel[i] = n / PORTA_PLAN_PANEL_COLS;
         segments.out_off[i] = (uint32_t)(out_bytes / PORTA_PLAN_ELEMENT_BYTES);
         segments.out_m[i] = out;
@@ -594,7 +626,7 @@ static porta_status lower_projections(porta_lower *lower, const porta_node *anch
     const porta_graph *graph = porta_lower_graph(lower);
     const porta_fusion group = *porta_lower_fused(lower, anchor);
     for (int i = 0; i < group.n_members; i++) {
-        porta_status status = check_elements(lower, &graph->nodes[group.members[i]]);
+        porta_status status = porta_lower_check_elements(lower, &graph->nodes[group.members[i]]);
         if (status != PORTA_OK) return status;
     }
     const porta_shape *xs = &graph->tensors[anchor->operands[0]].shape;
@@ -626,68 +658,4 @@ porta_status porta_lower_matmul(porta_lower *lower, const porta_node *node)
     if (porta_lower_fused(lower, node)->kind == PORTA_FUSION_PROJECTIONS)
         return lower_projections(lower, node);
     return lower_product(lower, node, -1);
-}
-
-typedef struct conv1d_params {
-    uint32_t rows, steps, channels, outputs, taps, dilation, has_bias;
-    uint32_t tap_begin, tap_end, channel_begin, channel_end, accumulate;
-} conv1d_params;
-
-static uint32_t div_up(uint32_t a, uint32_t b) { return a / b + (a % b != 0); }
-
-porta_status porta_lower_conv1d(porta_lower *lower, const porta_node *node)
-{
-    const porta_graph *graph = porta_lower_graph(lower);
-    const porta_shape *xs = &graph->tensors[node->operands[0]].shape;
-    const porta_shape *ws = &graph->tensors[node->operands[1]].shape;
-    int64_t dilation = porta_node_int(graph, node, "dilation");
-    porta_status status = check_elements(lower, node);
-    if (status != PORTA_OK) return status;
-    if ((ws->dims[2] - 1) * dilation > (int64_t)UINT32_MAX)
-        return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
-                                "a reach into the past of %lld time steps",
-                                (long long)((ws->dims[2] - 1) * dilation));
-    conv1d_params p = {
-        .rows = (uint32_t)(xs->dims[0] * xs->dims[1]),
-        .steps = (uint32_t)xs->dims[1],
-        .channels = (uint32_t)xs->dims[2],
-        .outputs = (uint32_t)ws->dims[0],
-        .taps = (uint32_t)ws->dims[2],
-        .dilation = (uint32_t)dilation,
-        .has_bias = node->operands[2] >= 0,
-    };
-    porta_lower_step step = porta_lower_step_init(&porta_kernel_conv1d, 1, 1, 1);
-    step.n_bindings = 4;
-    step.bindings[0] = porta_lower_tensor(lower, node->operands[0]);
-    step.bindings[1] = porta_lower_tensor(lower, node->operands[1]);
-    step.bindings[2] = porta_lower_tensor(lower, node->operands[p.has_bias ? 2 : 1]);
-    step.bindings[3] = porta_lower_result(lower, node);
-    tile_grid(lower, porta_lower_groups(p.outputs, TILE), porta_lower_groups(p.rows, TILE), &step);
-    if (step.groups[0] > MAX_GROUPS || step.groups[1] > MAX_GROUPS)
-        return porta_lower_fail(lower, node, PORTA_ERROR_UNSUPPORTED,
-                                "%u time steps by %u outputs need more than %u work-groups a "
-                                "dimension", p.rows, p.outputs, MAX_GROUPS);
-    step.params = &p;
-    step.param_bytes = sizeof p;
-    /* One invocation loops taps * (channels + 1) times: ranges of channels and then of taps,
-     * evenly sized, one accumulating step each, keep that under the loop budget. */
-    uint32_t channel_steps = div_up(p.channels, PORTA_LOWER_LOOP_BUDGET - 1u);
-    uint32_t per_channels = div_up(p.channels, channel_steps);
-    uint32_t tap_steps = div_up(p.taps, PORTA_LOWER_LOOP_BUDGET / (per_channels + 1u));
-    uint32_t per_taps = div_up(p.taps, tap_steps);
-    bool bias = p.has_bias;
-    for (uint32_t k0 = 0; k0 < p.taps; k0 += per_taps)
-        for (uint32_t c0 = 0; c0 < p.channels; c0 += per_channels) {
-            p.tap_begin = k0;
-            p.tap_end = p.taps - k0 < per_taps ? p.taps : k0 + per_taps;
-            p.channel_begin = c0;
-            p.channel_end = p.channels - c0 < per_channels ? p.channels : c0 + per_channels;
-            p.accumulate = k0 > 0 || c0 > 0;
-            p.has_bias = bias && !p.accumulate;
-            step.loop_iterations = (uint64_t)(p.tap_end - p.tap_begin) *
-                                   (p.channel_end - p.channel_begin + 1u);
-            porta_status status = porta_lower_emit(lower, node, &step);
-            if (status != PORTA_OK) return status;
-        }
-    return PORTA_OK;
 }

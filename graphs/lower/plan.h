@@ -85,11 +85,14 @@ typedef enum porta_plan_buffer_kind {
  * (graphs/lower/matmul.c). Element (k, n) of the weight seen as a matrix B [k_rows, n_cols] is
  * element k * k_stride + n * n_stride of the tensor; its range of its buffer (tensor_at) holds
  * ceil(n_cols / 16) panels, each k_rows rows of 16 columns, columns past n_cols zero: float
- * ((n / 16) * k_rows + k) * 16 + n % 16 of the range. panel_cols 0: the tensor as it is. */
+ * ((n / 16) * k_rows + k) * 16 + n % 16 of the range. panel_cols 0: the tensor as it is.
+ * quant_block > 0: an 8-bit weight, int8 values and scales as graphs/quantize.h lays them out
+ * (panel_cols 0) or in panels (panel_cols 16), quant_block its block along K. */
 #define PORTA_PLAN_PANEL_COLS 16u
 typedef struct porta_plan_packing {
     uint32_t panel_cols;
     uint32_t k_rows, n_cols, k_stride, n_stride;
+    uint32_t quant_block;
 } porta_plan_packing;
 
 /* An own buffer holds one tensor, except the buffers of a fused group of projections

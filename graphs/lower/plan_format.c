@@ -39,8 +39,8 @@ static void format_tensors(porta_strbuf *out, const porta_plan *plan, int b)
     porta_strbuf_append(out, "%*s", width < 24 ? (int)(25 - width) : 1, "");
 }
 
-/* How the weights of buffer b are laid out: panels for the gemm, and where each lies when the
- * buffer holds several. */
+/* How the weights of buffer b are laid out: panels for the gemm, 8-bit values with scales, and
+ * where each lies when the buffer holds several. */
 static void format_packing(porta_strbuf *out, const porta_plan *plan, int b)
 {
     const porta_graph *graph = plan->graph;
@@ -50,7 +50,7 @@ static void format_packing(porta_strbuf *out, const porta_plan *plan, int b)
     for (porta_tensor_id t = 0; t < graph->n_tensors; t++) {
         if (plan->tensor_buffer_of[t] != b) continue;
         const porta_plan_packing *p = &plan->tensor_packing[t];
-        if (!p->panel_cols && held < 2) continue;
+        if (!p->panel_cols && !p->quant_block && held < 2) continue;
         if (held > 1)
             porta_strbuf_append(out, "  %s at %" PRIu64 ":%s", graph->tensors[t].name,
                                 plan->tensor_at[t].offset, p->panel_cols ? " packed" : "");
@@ -59,8 +59,11 @@ static void format_packing(porta_strbuf *out, const porta_plan *plan, int b)
         if (p->panel_cols)
             porta_strbuf_append(out, " %u x %u in panels of %u columns", p->k_rows, p->n_cols,
                                 p->panel_cols);
-        else
+        else if (!p->quant_block)
             porta_strbuf_append(out, " as it is");
+        if (p->quant_block)         /* 8-bit (graphs/quantize.h) */
+            porta_strbuf_append(out, "%s int8, a scale per %u of K %u", p->panel_cols ? "," : "",
+                                p->quant_block, p->k_rows);
     }
 }
 

@@ -32,6 +32,12 @@ double *porta_ref_scratch(const porta_ref_call *call, int64_t count, porta_statu
 
 int64_t porta_ref_elements(const porta_shape *shape);
 
+/* Operand `slot` (a weight of rank 2, linear's or matmul's b) as the device holds it: the
+ * operand's own values, or for an 8-bit weight its quantized values, in an array given to
+ * *owned (free it). NULL when out of memory (*status says so). */
+const double *porta_ref_weight_held(const porta_ref_call *call, int slot, double **owned,
+                                    porta_status *status);
+
 /* ---- broadcasting (numpy rule), written once for binary ops and masks ------------------------- */
 
 /* Strides of `in` seen as a tensor of shape `out` (rank >= in's rank, aligned on the right):

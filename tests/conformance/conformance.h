@@ -43,5 +43,8 @@ extern const conformance_case conformance_cases_attention_fused[];
 /* Cases of fused patterns (graphs/lower/fuse.h), each run with fusion on and off. */
 extern const conformance_case conformance_cases_matmul_fused[];
 extern const conformance_case conformance_cases_norm_fused[];
+/* 8-bit weights; the fused list also runs with fusion off */
+extern const conformance_case conformance_cases_quantized[];
+extern const conformance_case conformance_cases_quantized_fused[];
 
 #endif

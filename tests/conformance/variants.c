@@ -18,6 +18,8 @@ static const char *const splitk_matmul_cases[] = {"matmul_splitk_gemv", NULL};
 static const char *const splitk_linear_cases[] = {"linear_splitk_residual",
                                                   "linear_splitk_decoding", "linear_splitk_rows",
                                                   "linear_splitk_gelu", NULL};
+static const char *const splitk_int8_cases[] = {"q8_0_splitk", "i8c_splitk_rows", "q8_0_long_k",
+                                                NULL};
 static const char *const gemm_splitk[] = {"gemm=tile4", "gemm=panels", "gemm=splitk", NULL};
 static const char *const gemm_and_attention[] = {
     "gemm=tile4,attention=flash64", "gemm=panels,attention=rows", NULL};
@@ -65,6 +67,8 @@ static const case_variants table[] = {
     {"linear", splitk_linear_cases, gemm_splitk},
     {"matmul", NULL, gemm},
     {"linear", NULL, gemm},
+    {"int8", splitk_int8_cases, gemm_splitk},
+    {"int8", NULL, gemm},
     {"luong_attention", NULL, gemm_and_attention},
     {"additive_attention", NULL, gemm_and_attention},
     {"sdpa", sdpa_cases, attention},
