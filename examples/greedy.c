@@ -172,6 +172,11 @@ porta_status greedy_generate(porta_context *context, porta_device *device,
                 (s = porta_program_carry(step, names[0], names[1])))
                 porta_failed(&l, s);
         }
+    if (s == PORTA_OK) {
+        timing->weight_bytes = porta_program_weight_bytes(step);
+        porta_program_memory(first, &timing->prefill_arena_bytes, NULL);
+        porta_program_memory(step, &timing->decode_arena_bytes, NULL);
+    }
     porta_program_destroy(first);
     first = NULL;
 

@@ -11,6 +11,9 @@ typedef struct greedy_timing {
     double prefill_ms;          /* the prompt, to the first new token */
     double decode_ms;           /* every decode step after it, together */
     int decode_steps;
+    /* device bytes: the weights as the decode step holds them (the prefill program shares the
+     * buffers it lays out alike), and each program's arena of intermediates */
+    uint64_t weight_bytes, prefill_arena_bytes, decode_arena_bytes;
 } greedy_timing;
 
 /* Generates up to `max_new` tokens after `prompt` (n_prompt ids, the same for every row of the

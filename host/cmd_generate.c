@@ -18,6 +18,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: porta generate CHECKPOINT_DIR --prompt-ids ID,ID,... --max-new N\n"
             "                      [--device D] [--max-seq S] [--dtype f32|f16] [--eos ID]\n"
+            "                      [--quantize int8|q8_0]\n"
             "\n"
             "Imports a GPT-2 or Llama checkpoint (as porta import does), runs the prompt through\n"
             "its prefill graph and then one decode step per new token, always taking the most\n"
@@ -30,6 +31,8 @@ static void usage(FILE *out)
             "  --max-seq S       the cache length (default: the prompt and the new tokens)\n"
             "  --dtype D         f32 (default) or f16 weights and activations\n"
             "  --eos ID          stop after generating this id\n"
+            "  --quantize F      hold the linear layers' weights 8-bit: int8 (one scale per\n"
+            "                    output channel) or q8_0 (a scale per 32 values)\n"
             "  --help            this text\n");
 }
 
@@ -70,6 +73,7 @@ typedef struct generate_args {
     const char *checkpoint, *device, *prompt_text;
     long max_new, max_seq, eos;
     porta_dtype dtype;
+    porta_weight_format quantize;
 } generate_args;
 
 /* Returns -1 to go on, else the exit status. */
@@ -83,7 +87,8 @@ static int parse_args(int argc, char **argv, generate_args *a)
         }
         bool takes_value = !strcmp(arg, "--prompt-ids") || !strcmp(arg, "--max-new") ||
                            !strcmp(arg, "--device") || !strcmp(arg, "--max-seq") ||
-                           !strcmp(arg, "--dtype") || !strcmp(arg, "--eos");
+                           !strcmp(arg, "--dtype") || !strcmp(arg, "--eos") ||
+                           !strcmp(arg, "--quantize");
         if (takes_value && i + 1 >= argc) {
             fprintf(stderr, "porta generate: %s needs a value\n", arg);
             return 2;
@@ -94,7 +99,15 @@ static int parse_args(int argc, char **argv, generate_args *a)
         else if (!strcmp(arg, "--max-new")) bad = parse_int(arg, argv[++i], 1, MAX_TOKENS, &a->max_new);
         else if (!strcmp(arg, "--max-seq")) bad = parse_int(arg, argv[++i], 1, 1 << 20, &a->max_seq);
         else if (!strcmp(arg, "--eos")) bad = parse_int(arg, argv[++i], 0, INT32_MAX, &a->eos);
-        else if (!strcmp(arg, "--dtype")) {
+        else if (!strcmp(arg, "--quantize")) {
+            const char *f = argv[++i];
+            if (!strcmp(f, "int8")) a->quantize = PORTA_WEIGHT_I8C;
+            else if (!strcmp(f, "q8_0")) a->quantize = PORTA_WEIGHT_Q8_0;
+            else {
+                fprintf(stderr, "porta generate: --quantize '%s': int8 or q8_0\n", f);
+                return 2;
+            }
+        } else if (!strcmp(arg, "--dtype")) {
             const char *d = argv[++i];
             if (!strcmp(d, "f32")) a->dtype = PORTA_F32;
             else if (!strcmp(d, "f16")) a->dtype = PORTA_F16;
@@ -142,7 +155,8 @@ static int generate(porta_context *context, const generate_args *a, const int32_
     int rc = out ? 0 : 1;
     for (int g = 0; g < 2 && !rc; g++) {
         const char *text = imported->graphs[g].text;
-        if (porta_graph_parse(context, text, strlen(text), imported->graphs[g].role, &graphs[g]))
+        if (porta_graph_parse(context, text, strlen(text), imported->graphs[g].role, &graphs[g]) ||
+            (a->quantize && porta_graph_quantize_weights(graphs[g], a->quantize, NULL)))
             rc = 1;
     }
     if (!rc && (porta_weights_open(context, imported->weights_path, &weights) ||
@@ -164,11 +178,16 @@ static int generate(porta_context *context, const generate_args *a, const int32_
             const porta_device_desc *desc = porta_device_info(device);
             print_ids("prompt:", prompt, n_prompt);
             print_ids("new:", out, count);
-            printf("device %s (%s): %s %s, cache %d: prompt of %d tokens %.2f ms; %d decode steps "
-                   "%.2f ms, %.1f tokens/s\n", desc->id, desc->name, imported->model_type,
-                   porta_dtype_name(a->dtype), imported->max_seq, n_prompt, timing.prefill_ms,
-                   timing.decode_steps, timing.decode_ms,
+            printf("device %s (%s): %s %s%s%s, cache %d: prompt of %d tokens %.2f ms; %d decode "
+                   "steps %.2f ms, %.1f tokens/s\n", desc->id, desc->name, imported->model_type,
+                   porta_dtype_name(a->dtype), a->quantize ? " weights " : "",
+                   a->quantize ? porta_weight_format_name(a->quantize) : "", imported->max_seq,
+                   n_prompt, timing.prefill_ms, timing.decode_steps, timing.decode_ms,
                    timing.decode_steps ? timing.decode_steps / (timing.decode_ms * 1e-3) : 0.0);
+            printf("device memory: weights %.2f MiB (one copy for both programs), arenas %.2f "
+                   "MiB prefill, %.2f MiB decode step\n", (double)timing.weight_bytes / 1048576.0,
+                   (double)timing.prefill_arena_bytes / 1048576.0,
+                   (double)timing.decode_arena_bytes / 1048576.0);
         }
     }
     porta_device_close(device);

@@ -56,6 +56,27 @@ for model in ('gpt2', 'llama'):
     expect(got == greedy, f'the example on {model}: {got} against {greedy}: {r.stderr}')
 
 llama = os.path.join(models, 'llama')
+
+
+def weight_mib(stdout):
+    for line in stdout.splitlines():
+        if line.startswith('device memory: weights '):
+            return float(line.split()[3])
+    return None
+
+
+# 8-bit weights: the decode step holds them in about a quarter of the bytes (the embeddings and
+# norms stay f32), and the tokens still come out
+plain = run(porta, 'generate', llama, '--prompt-ids', '1,200,31', '--max-new', '3')
+small = run(porta, 'generate', llama, '--prompt-ids', '1,200,31', '--max-new', '3',
+            '--quantize', 'int8')
+expect(plain.returncode == 0 and small.returncode == 0 and new_ids(small.stdout)
+       and len(new_ids(small.stdout)) == 3, f'--quantize int8: {small.stdout} {small.stderr}')
+if weight_mib(plain.stdout) and weight_mib(small.stdout):
+    expect(weight_mib(small.stdout) < 0.6 * weight_mib(plain.stdout),
+           f'int8 weights {weight_mib(small.stdout)} MiB against {weight_mib(plain.stdout)} MiB')
+else:
+    expect(False, f'no device memory line: {plain.stdout} {small.stdout}')
 r = run(porta, 'generate', llama, '--prompt-ids', '1,2,3,4,5', '--max-new', '4', '--max-seq', '6')
 expect(r.returncode == 1 and 'need 8 cache slots' in r.stderr and '--max-seq is 6' in r.stderr,
        f'a prompt past --max-seq: {r.stderr!r}')
