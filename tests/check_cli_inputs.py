@@ -60,7 +60,7 @@ expect('output b, a' in printed, f'print gave {printed!r}')
 expect("warning: input 'x' got no --input" in run.stderr, f'no seed warning: {run.stderr!r}')
 run = porta_run('run', graph, '--device', 'ref', '--input', f'x={x_npy}', '--weights', weights,
                 '--out', os.path.join(workdir, 'out'))
-expect(run.returncode == 0 and 'warning' not in run.stderr, f'warning with --input: {run.stderr!r}')
+expect(run.returncode == 0 and 'porta run: warning' not in run.stderr, f'warning with --input: {run.stderr!r}')
 # b = x w^T, by hand: row 0 of x is (1, -2, 3), row 0 of w is (0, 0.5, 1)
 line = next(l for l in run.stdout.splitlines() if l.startswith('b '))
 w = [0.5 * i for i in range(12)]
@@ -72,7 +72,7 @@ expect(f'min {min(b):.9g}' in line and f'max {max(b):.9g}' in line, f'b from the
 report = os.path.join(workdir, 'compare.json')
 run = porta_run('compare', graph, '--input', f'x={x_npy}', '--weights', weights, '--repeat', '1',
                 '--json', report)
-expect(run.returncode == 0 and 'warning' not in run.stderr, f'compare: {run.returncode} {run.stderr}')
+expect(run.returncode == 0 and 'porta compare: warning' not in run.stderr, f'compare: {run.returncode} {run.stderr}')
 data = json.load(open(report))
 expect(data['runs'] and all(r['status'] == 'ok' for r in data['runs']), f"compare runs {data['runs']}")
 expect('--weights' in data['command_line'], 'compare command line')
