@@ -36,6 +36,9 @@ typedef struct porta_device_caps {
     uint64_t shared_memory_bytes;       /* per work-group */
     uint32_t subgroup_size;             /* 0: none */
     bool fp16;                          /* 16-bit float arithmetic in kernels */
+    /* 16-bit stores to storage buffers (Vulkan's storageBuffer16BitAccess; OpenCL's
+     * vstore_half is core): f16 results are written as halves, not into words with atomics */
+    bool storage16;
     bool timestamps;                    /* per-dispatch timing available */
     uint32_t buffer_alignment;          /* offset alignment for bindings, bytes */
 } porta_device_caps;

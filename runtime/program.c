@@ -72,7 +72,7 @@ static porta_plan_limits limits_of(const porta_device_caps *caps)
 static bool same_config(const porta_kernel_config *a, const porta_kernel_config *b)
 {
     if (memcmp(a->local_size, b->local_size, sizeof a->local_size) ||
-        a->n_constants != b->n_constants)
+        a->n_constants != b->n_constants || a->kinds != b->kinds)
         return false;
     return !memcmp(a->constants, b->constants, (size_t)a->n_constants * sizeof a->constants[0]);
 }
@@ -387,19 +387,22 @@ static porta_status find_io(porta_program *program, const char *api, const char 
     return PORTA_OK;
 }
 
-/* Moves floats between a tensor's own layout and its buffer's packed one (plan.h). */
-static void pack_panels(const porta_plan_packing *p, const float *tensor, float *packed,
+/* Moves elements (element_bytes each: f32 or f16) between a tensor's own layout and its
+ * buffer's panels (plan.h); padding columns are zeros. */
+static void pack_panels(const porta_plan_packing *p, const void *tensor, void *packed,
                         bool unpack)
 {
+    size_t size = p->element_bytes ? p->element_bytes : PORTA_PLAN_ELEMENT_BYTES;
     uint32_t panels = (p->n_cols + p->panel_cols - 1) / p->panel_cols;
     for (uint32_t panel = 0; panel < panels; panel++)
         for (uint32_t k = 0; k < p->k_rows; k++)
             for (uint32_t j = 0; j < p->panel_cols; j++) {
                 uint64_t n = (uint64_t)panel * p->panel_cols + j;
-                uint64_t at = ((uint64_t)panel * p->k_rows + k) * p->panel_cols + j;
-                uint64_t from = (uint64_t)k * p->k_stride + n * p->n_stride;
-                if (unpack && n < p->n_cols) ((float *)tensor)[from] = packed[at];
-                else if (!unpack) packed[at] = n < p->n_cols ? tensor[from] : 0.0f;
+                char *at = (char *)packed + (((uint64_t)panel * p->k_rows + k) * p->panel_cols + j) * size;
+                char *from = (char *)tensor + ((uint64_t)k * p->k_stride + n * p->n_stride) * size;
+                if (unpack && n < p->n_cols) memcpy(from, at, size);
+                else if (!unpack && n < p->n_cols) memcpy(at, from, size);
+                else if (!unpack) memset(at, 0, size);
             }
 }
 
@@ -425,27 +428,32 @@ porta_status porta_program_set(porta_program *program, const char *name, const v
     /* a weight shared with other programs gets a buffer of its own before it changes */
     if (program->shared[buffer]) status = porta_program_own_buffer(program, buffer);
     if (status != PORTA_OK) return status;
-    const void *upload = data;
-    size_t count = bytes / porta_dtype_size(tensor->dtype);
-    if (tensor->dtype == PORTA_F16) {
-        float *wide = program->staging;
-        const uint16_t *half = data;
-        for (size_t i = 0; i < count; i++) wide[i] = porta_f16_to_f32(half[i]);
-        upload = wide;
-    }
-    /* the tensor's own range of its buffer: a buffer may hold a group's weights (plan.h) */
+    /* the tensor's own range of its buffer: a buffer may hold a group's weights (plan.h); the
+     * device holds an f16 tensor as f16, so only panels and 8-bit weights are laid out here */
     const porta_plan_ref *at = &program->plan->tensor_at[t];
     const porta_plan_packing *packing = &program->plan->tensor_packing[t];
     if (!packing->panel_cols && !packing->quant_block)
-        return program->backend->buffer_upload(program->buffers[buffer], at->offset, upload,
-                                               count * PORTA_PLAN_ELEMENT_BYTES);
-    float *packed = malloc(at->bytes);
+        return program->backend->buffer_upload(program->buffers[buffer], at->offset, data, bytes);
+    void *packed = malloc(at->bytes);
     if (!packed) return porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
     porta_quant_layout layout = quant_layout(packing);
-    if (!packing->quant_block) pack_panels(packing, upload, packed, false);
-    else if (!porta_quantize_as(&layout, packing->panel_cols != 0, upload, packed))
-        status = porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY,
-                             "out of memory");
+    if (!packing->quant_block) {
+        pack_panels(packing, data, packed, false);
+    } else {
+        /* quantized from floats */
+        float *wide = NULL;
+        if (tensor->dtype == PORTA_F16) {
+            const uint16_t *half = data;
+            size_t count = bytes / sizeof *half;
+            wide = malloc(count * sizeof *wide + 1);
+            for (size_t i = 0; wide && i < count; i++) wide[i] = porta_f16_to_f32(half[i]);
+        }
+        if ((tensor->dtype == PORTA_F16 && !wide) ||
+            !porta_quantize_as(&layout, packing->panel_cols != 0, wide ? wide : data, packed))
+            status = porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY,
+                                 "out of memory");
+        free(wide);
+    }
     if (status != PORTA_OK) {
         free(packed);
         return status;
@@ -469,36 +477,33 @@ porta_status porta_program_get(porta_program *program, const char *name, void *d
         return porta_error(porta_program_context(program), PORTA_ERROR_INVALID_ARGUMENT,
                            "porta_program_get: data is NULL");
     const porta_tensor *tensor = &program->graph->tensors[t];
-    size_t count = bytes / porta_dtype_size(tensor->dtype);
     const porta_plan_ref *at = &program->plan->tensor_at[t];
     const porta_plan_packing *packing = &program->plan->tensor_packing[t];
-    if (tensor->dtype != PORTA_F16 && !packing->panel_cols && !packing->quant_block)
+    if (!packing->panel_cols && !packing->quant_block)
         return program->backend->buffer_download(program->buffers[buffer], at->offset, data,
                                                  bytes);
-    float *wide = tensor->dtype == PORTA_F16 ? program->staging : data;
-    if (packing->panel_cols || packing->quant_block) {
-        float *packed = malloc(at->bytes);
-        if (!packed)
-            return porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
-        status = program->backend->buffer_download(program->buffers[buffer], at->offset, packed,
-                                                   at->bytes);
+    void *packed = malloc(at->bytes);
+    if (!packed)
+        return porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+    status = program->backend->buffer_download(program->buffers[buffer], at->offset, packed,
+                                               at->bytes);
+    if (status == PORTA_OK && !packing->quant_block) {
+        pack_panels(packing, data, packed, true);
+    } else if (status == PORTA_OK) {
+        size_t count = bytes / porta_dtype_size(tensor->dtype);
+        bool f16 = tensor->dtype == PORTA_F16;
+        float *wide = f16 ? malloc(count * sizeof *wide + 1) : data;
         porta_quant_layout layout = quant_layout(packing);
-        if (status == PORTA_OK && !packing->quant_block) {
-            pack_panels(packing, wide, packed, true);
-        } else if (status == PORTA_OK &&
-                   !porta_dequantize_as(&layout, packing->panel_cols != 0, packed, wide)) {
+        if (!wide || !porta_dequantize_as(&layout, packing->panel_cols != 0, packed, wide))
             status = porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY,
                                  "out of memory");
-        }
-        free(packed);
-    } else {
-        status = program->backend->buffer_download(program->buffers[buffer], at->offset, wide,
-                                                   count * PORTA_PLAN_ELEMENT_BYTES);
+        uint16_t *half = data;
+        if (status == PORTA_OK && f16)
+            for (size_t i = 0; i < count; i++) half[i] = porta_f32_to_f16(wide[i]);
+        if (f16) free(wide);
     }
-    if (status != PORTA_OK || tensor->dtype != PORTA_F16) return status;
-    uint16_t *half = data;
-    for (size_t i = 0; i < count; i++) half[i] = porta_f32_to_f16(wide[i]);
-    return PORTA_OK;
+    free(packed);
+    return status;
 }
 
 porta_status porta_program_submit(porta_program *program)

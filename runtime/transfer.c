@@ -1,7 +1,7 @@
 /* State that stays on the device: porta_program_copy (inputs or outputs of one program into
  * inputs of another, once) and porta_program_carry (an output into an input after every run,
- * recorded with the run). Both move 4-byte words with the copy kernel, so f16 tensors, held as
- * floats on the device, move unchanged. */
+ * recorded with the run). Both move 32-bit words with the copy kernel (its data buffers as
+ * words), so any dtype moves unchanged: own buffers are whole words (plan.h). */
 #include "graphs/graph.h"
 #include "runtime/program_internal.h"
 

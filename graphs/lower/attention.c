@@ -413,8 +413,8 @@ static porta_status emit_head_products(porta_lower *lower, const porta_node *nod
     g.out_batch[1] = one ? out_head : out_head * group;
     porta_lower_ref a = g.a, out = g.out;
     for (uint32_t j = 0; j < (one ? 1u : group); j++) {
-        uint64_t a_skip = (uint64_t)j * a_head * PORTA_PLAN_ELEMENT_BYTES;
-        uint64_t out_skip = (uint64_t)j * out_head * PORTA_PLAN_ELEMENT_BYTES;
+        uint64_t a_skip = (uint64_t)j * a_head * porta_lower_ref_element_bytes(lower, a);
+        uint64_t out_skip = (uint64_t)j * out_head * porta_lower_ref_element_bytes(lower, out);
         g.a = porta_lower_sub(a, a_skip, a.bytes - a_skip);
         g.out = porta_lower_sub(out, out_skip, out.bytes - out_skip);
         porta_status status = porta_lower_emit_gemm(lower, node, &g);

@@ -40,7 +40,7 @@ porta_status porta_lower_conv1d(porta_lower *lower, const porta_node *node)
     step.bindings[0] = porta_lower_tensor(lower, node->operands[0]);
     step.bindings[1] = porta_lower_tensor(lower, node->operands[1]);
     step.bindings[2] = porta_lower_tensor(lower, node->operands[p.has_bias ? 2 : 1]);
-    step.bindings[3] = porta_lower_result(lower, node);
+    porta_lower_ref result = porta_lower_result(lower, node);
     porta_lower_tile_grid(lower, porta_lower_groups(p.outputs, TILE),
                           porta_lower_groups(p.rows, TILE), &step);
     if (step.groups[0] > MAX_GROUPS || step.groups[1] > MAX_GROUPS)
@@ -55,6 +55,8 @@ porta_status porta_lower_conv1d(porta_lower *lower, const porta_node *node)
     uint32_t per_channels = div_up(p.channels, channel_steps);
     uint32_t tap_steps = div_up(p.taps, PORTA_LOWER_LOOP_BUDGET / (per_channels + 1u));
     uint32_t per_taps = div_up(p.taps, tap_steps);
+    porta_lower_ref sums = porta_lower_staging(lower, result, channel_steps * tap_steps > 1);
+    step.bindings[3] = sums;
     bool bias = p.has_bias;
     for (uint32_t k0 = 0; k0 < p.taps; k0 += per_taps)
         for (uint32_t c0 = 0; c0 < p.channels; c0 += per_channels) {
@@ -69,5 +71,5 @@ porta_status porta_lower_conv1d(porta_lower *lower, const porta_node *node)
             porta_status status = porta_lower_emit(lower, node, &step);
             if (status != PORTA_OK) return status;
         }
-    return PORTA_OK;
+    return porta_lower_finish_staging(lower, node, sums, result);
 }

@@ -123,7 +123,7 @@ porta_status porta_lower_full(porta_lower *lower, const porta_node *node)
     if (out->dtype == PORTA_I32) {
         params.word = (uint32_t)(int32_t)value;   /* the shape rule checked it is an i32 */
     } else {
-        float f = (float)value;   /* f16: rounded by the step that follows every f16 result */
+        float f = (float)value;   /* f16: rounded to f16 as the kernel stores it */
         memcpy(&params.word, &f, sizeof f);
     }
     porta_walk_launch launch = {
@@ -139,10 +139,9 @@ porta_status porta_lower_cast(porta_lower *lower, const porta_node *node)
     const porta_graph *graph = porta_lower_graph(lower);
     porta_tensor_id x = node->operands[0];
     porta_dtype from = graph->tensors[x].dtype, to = graph->tensors[node->output].dtype;
-    /* No conversion: the same dtype, or f16 (held as floats) to f32. f32 to f16 is a copy that
-     * the driver then rounds, so never a view of x. */
-    if (from == to || (from == PORTA_F16 && to == PORTA_F32))
-        return porta_walk_same(lower, node, x, true);
+    /* No conversion: the same dtype. Between f32 and f16, a copy that converts (copy_strided
+     * reads and writes each side's kind), so never a view of x. */
+    if (from == to) return porta_walk_same(lower, node, x, true);
     if (from != PORTA_I32 && to != PORTA_I32) return porta_walk_same(lower, node, x, false);
     uint32_t n = (uint32_t)porta_lower_elements(lower, node->output);
     return emit_map(lower, node, &porta_kernel_cast, to == PORTA_I32, &n, sizeof n);

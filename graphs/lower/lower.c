@@ -76,6 +76,18 @@ porta_plan_limits porta_plan_default_limits(void)
     };
 }
 
+uint32_t porta_plan_element_bytes(const porta_graph *graph, porta_tensor_id t)
+{
+    return (uint32_t)porta_dtype_size(graph->tensors[t].dtype);
+}
+
+porta_storage_kind porta_plan_storage_kind(const porta_graph *graph, porta_tensor_id t)
+{
+    const porta_tensor *tensor = &graph->tensors[t];
+    if (tensor->format != PORTA_WEIGHT_PLAIN) return PORTA_STORAGE_WORD;
+    return tensor->dtype == PORTA_F16 ? PORTA_STORAGE_F16 : PORTA_STORAGE_WORD;
+}
+
 bool porta_lower_record_choice(porta_lower *lower, const porta_plan_choice *choice)
 {
     porta_plan *plan = lower->plan;
@@ -112,9 +124,24 @@ int64_t porta_lower_elements(const porta_lower *lower, porta_tensor_id tensor)
     return n;
 }
 
+uint32_t porta_lower_element_bytes(const porta_lower *lower, porta_tensor_id tensor)
+{
+    return porta_plan_element_bytes(lower->graph, tensor);
+}
+
+uint32_t porta_lower_ref_element_bytes(const porta_lower *lower, porta_lower_ref ref)
+{
+    int t = ref.store >= 0 && ref.store < lower->n_stores ? lower->stores[ref.store].tensor : -1;
+    return t >= 0 && porta_plan_storage_kind(lower->graph, t) != PORTA_STORAGE_WORD ? 2 : 4;
+}
+
+/* Whole 32-bit words: a kernel without 16-bit stores writes a half into its word (prelude.h),
+ * which then lies inside the binding. */
 static uint64_t tensor_bytes(const porta_lower *lower, porta_tensor_id tensor)
 {
-    return (uint64_t)porta_lower_elements(lower, tensor) * PORTA_PLAN_ELEMENT_BYTES;
+    uint64_t bytes = (uint64_t)porta_lower_elements(lower, tensor) *
+                     porta_lower_element_bytes(lower, tensor);
+    return (bytes + 3) / 4 * 4;
 }
 
 static int new_store(porta_lower *lower, bool arena, int buffer, porta_tensor_id tensor,
@@ -219,7 +246,7 @@ static uint64_t packed_bytes(const porta_plan_packing *packing)
         return porta_quant_panel_bytes(&quant);
     }
     uint64_t panels = (packing->n_cols + packing->panel_cols - 1) / packing->panel_cols;
-    return panels * packing->panel_cols * packing->k_rows * PORTA_PLAN_ELEMENT_BYTES;
+    return panels * packing->panel_cols * packing->k_rows * packing->element_bytes;
 }
 
 porta_lower_ref porta_lower_pack_weight(porta_lower *lower, const porta_node *node, int slot,
@@ -305,6 +332,38 @@ porta_lower_ref porta_lower_scratch(porta_lower *lower, uint64_t bytes)
 porta_lower_ref porta_lower_sub(porta_lower_ref ref, uint64_t offset, uint64_t bytes)
 {
     return (porta_lower_ref){ref.store, ref.offset + offset, bytes};
+}
+
+porta_lower_ref porta_lower_staging(porta_lower *lower, porta_lower_ref result, bool accumulates)
+{
+    uint32_t size = porta_lower_ref_element_bytes(lower, result);
+    if (!accumulates || size == PORTA_PLAN_ELEMENT_BYTES) return result;
+    return porta_lower_scratch(lower, result.bytes / size * PORTA_PLAN_ELEMENT_BYTES);
+}
+
+porta_status porta_lower_finish_staging(porta_lower *lower, const porta_node *node,
+                                        porta_lower_ref staging, porta_lower_ref result)
+{
+    if (staging.store == result.store && staging.offset == result.offset) return PORTA_OK;
+    /* copy.k converts where the kinds differ; GID(0) only, so a step covers 65535 groups */
+    const uint32_t local = 64, per_step = 65535u * local;
+    uint64_t n = result.bytes / porta_lower_ref_element_bytes(lower, result);
+    for (uint64_t first = 0; first < n; first += per_step) {
+        struct {
+            uint32_t n, src_offset, dst_offset;
+        } p = {(uint32_t)(n - first < per_step ? n - first : per_step), (uint32_t)first,
+               (uint32_t)first};
+        porta_lower_step step = porta_lower_step_init(&porta_kernel_copy, local, 1, 1);
+        step.n_bindings = 2;
+        step.bindings[0] = staging;
+        step.bindings[1] = result;
+        step.params = &p;
+        step.param_bytes = sizeof p;
+        step.groups[0] = porta_lower_groups(p.n, local);
+        porta_status status = porta_lower_emit(lower, node, &step);
+        if (status != PORTA_OK) return status;
+    }
+    return PORTA_OK;
 }
 
 porta_lower_step porta_lower_step_init(const porta_kernel_source *kernel, uint32_t local_x,
@@ -487,12 +546,30 @@ porta_status porta_lower_emit(porta_lower *lower, const porta_node *node,
         lower->steps = grown;
         lower->cap_steps = cap;
     }
+    /* each data buffer's storage kind follows what its store holds; any other buffer reads
+     * 32-bit words, so a 16-bit store bound to one is a rule's mistake */
+    uint32_t kinds = 0;
+    for (int b = 0; b < step->n_bindings; b++) {
+        int t = lower->stores[step->bindings[b].store].tensor;
+        porta_storage_kind kind = t >= 0 ? porta_plan_storage_kind(lower->graph, t)
+                                         : PORTA_STORAGE_WORD;
+        if (!(kernel->data_buffers >> b & 1u)) {
+            /* a weight in panels is read as words by the panel kernels, which know its layout */
+            if (kind != PORTA_STORAGE_WORD && !lower->plan->tensor_packing[t].panel_cols)
+                return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL,
+                                        "kernel %s: binding %d holds 16-bit elements, and the "
+                                        "kernel reads it as 32-bit words", kernel->name, b);
+            continue;
+        }
+        kinds |= (uint32_t)kind << (2 * b);
+    }
     pending_step *p = &lower->steps[lower->n_steps];
     memset(p, 0, sizeof *p);
     name_step(lower, node, &p->step);
     p->step.choice = lower->current_choice;
     p->step.kernel = kernel;
     p->step.config = step->config;
+    p->step.config.kinds = kinds;
     p->step.n_bindings = step->n_bindings;
     for (int b = 0; b < step->n_bindings; b++) {
         porta_lower_ref ref = step->bindings[b];
@@ -511,20 +588,6 @@ porta_status porta_lower_emit(porta_lower *lower, const porta_node *node,
     return PORTA_OK;
 }
 
-/* f16 results are floats on the device: round them where they are made. */
-static porta_status round_f16_result(porta_lower *lower, const porta_node *node)
-{
-    porta_lower_ref result = lower->tensor_at[node->output];
-    uint32_t n = (uint32_t)porta_lower_elements(lower, node->output);
-    porta_lower_step step = porta_lower_step_init(&porta_kernel_round_f16, 64, 1, 1);
-    step.n_bindings = 1;
-    step.bindings[0] = result;
-    step.params = &n;
-    step.param_bytes = 4;
-    step.groups[0] = porta_lower_groups(n, 64);
-    return porta_lower_emit(lower, node, &step);
-}
-
 static porta_status lower_nodes(porta_lower *lower)
 {
     const porta_graph *graph = lower->graph;
@@ -539,7 +602,7 @@ static porta_status lower_nodes(porta_lower *lower)
             bytes = porta_quant_bytes(&quant);
             plan->tensor_packing[t] = (porta_plan_packing){0, quant.k_rows, quant.n_cols,
                                                            quant.k_stride, quant.n_stride,
-                                                           quant.block};
+                                                           quant.block, 4};
         }
         int buffer = add_buffer(plan, tensor->kind == PORTA_TENSOR_INPUT ? PORTA_PLAN_INPUT
                                                                          : PORTA_PLAN_WEIGHT,
@@ -568,12 +631,7 @@ static porta_status lower_nodes(porta_lower *lower)
             return porta_lower_fail(lower, made, PORTA_ERROR_INTERNAL, "the rule placed no result");
         /* a group's results are views into the one allocation its step writes */
         bool group = pair->kind == PORTA_FUSION_PROJECTIONS;
-        if (lower->is_view[made->output] && !group) {
-            plan->n_views++;
-        } else if (graph->tensors[made->output].dtype == PORTA_F16) {
-            status = round_f16_result(lower, made);
-            if (status != PORTA_OK) return status;
-        }
+        if (lower->is_view[made->output] && !group) plan->n_views++;
     }
     return PORTA_OK;
 }

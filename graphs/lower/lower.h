@@ -65,6 +65,14 @@ porta_lower_ref porta_lower_scratch(porta_lower *lower, uint64_t bytes);
 /* The sub-range [offset, offset + bytes) of a range. */
 porta_lower_ref porta_lower_sub(porta_lower_ref ref, uint64_t offset, uint64_t bytes);
 
+/* Where a rule whose steps accumulate into its result (a K split into steps, conv1d's ranges of
+ * channels and taps) sums: the result itself when it holds 32-bit elements, else f32 scratch as
+ * many elements long (accumulates false: the result). porta_lower_finish_staging then converts
+ * the sums into the result, so an f16 result is rounded once, as the reference rounds it. */
+porta_lower_ref porta_lower_staging(porta_lower *lower, porta_lower_ref result, bool accumulates);
+porta_status porta_lower_finish_staging(porta_lower *lower, const porta_node *node,
+                                        porta_lower_ref staging, porta_lower_ref result);
+
 /* The loop budget. llvmpipe (lavapipe, rusticl) ends every loop of an invocation, silently, once
  * its loops together have run 65,535 iterations (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS); each loop
  * also counts a pass when it ends. Every step of a kernel that loops states the most iterations
@@ -123,6 +131,12 @@ bool porta_lower_record_choice(porta_lower *lower, const porta_plan_choice *choi
 
 /* Elements of a tensor (its shape's product). */
 int64_t porta_lower_elements(const porta_lower *lower, porta_tensor_id tensor);
+/* Bytes of one of its elements on the device: 4, or 2 for f16 (plan.h). Element offsets that a
+ * rule turns into byte offsets of a binding use it; a rule's scratch holds f32. */
+uint32_t porta_lower_element_bytes(const porta_lower *lower, porta_tensor_id tensor);
+/* Bytes of one element of the storage a range belongs to: 2 where it holds 16-bit elements (a
+ * data buffer's kind, kernels.h), else 4 (words: f32, i32, 8-bit weights, scratch). */
+uint32_t porta_lower_ref_element_bytes(const porta_lower *lower, porta_lower_ref ref);
 
 /* A batched matrix product, out = alpha * a x b (+ bias), emitted by matmul.c for matmul
  * and linear and shared with the rules that need a projection (additive and Luong attention).

@@ -92,7 +92,7 @@ static porta_lower_ref aligned_binding(const porta_lower *lower, porta_lower_ref
                                        uint32_t *elements)
 {
     uint64_t skip = ref.offset % porta_lower_limits(lower)->buffer_alignment;
-    *elements = (uint32_t)(skip / PORTA_PLAN_ELEMENT_BYTES);
+    *elements = (uint32_t)(skip / porta_lower_ref_element_bytes(lower, ref));
     return (porta_lower_ref){ref.store, ref.offset - skip, ref.bytes + skip};
 }
 
@@ -122,14 +122,15 @@ void porta_lower_tile_grid(const porta_lower *lower, uint32_t tiles_x, uint32_t 
 }
 
 /* Whether the largest element an operand's strides reach lies inside its binding. */
-static bool reaches_inside(const porta_lower_gemm *g, uint32_t off, const uint32_t batch[2],
-                           uint32_t rows, uint32_t row_stride, uint32_t cols,
-                           uint32_t col_stride, uint64_t bytes)
+static bool reaches_inside(const porta_lower *lower, const porta_lower_gemm *g, uint32_t off,
+                           const uint32_t batch[2], uint32_t rows, uint32_t row_stride,
+                           uint32_t cols, uint32_t col_stride, porta_lower_ref binding)
 {
+    uint64_t bytes = binding.bytes;
     uint64_t last = (uint64_t)off + (uint64_t)(g->batch[0] - 1) * batch[0] +
                     (uint64_t)(g->batch[1] - 1) * batch[1] + (uint64_t)(rows - 1) * row_stride +
                     (uint64_t)(cols - 1) * col_stride;
-    return last < bytes / PORTA_PLAN_ELEMENT_BYTES;
+    return last < bytes / porta_lower_ref_element_bytes(lower, binding);
 }
 
 /* Emits `step` once per range of at most MAX_GROUPS batches (grid z), setting the batch base
@@ -209,14 +210,16 @@ static porta_status panels_of_b(porta_lower *lower, const porta_node *node,
         porta_quant_layout q = porta_quant_layout_of(porta_lower_graph(lower),
                                                      node->operands[g->b_weight_slot]);
         porta_plan_packing packing = {PORTA_PLAN_PANEL_COLS, q.k_rows, q.n_cols, q.k_stride,
-                                      q.n_stride, q.block};
+                                      q.n_stride, q.block, 4};
         *out = porta_lower_pack_weight(lower, node, g->b_weight_slot, &packing);
         return out->store >= 0 ? PORTA_OK
                                : porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL,
                                                   "gemm: an 8-bit weight cannot go to panels");
     }
     if (broadcast && g->b_weight_slot > 0) {
-        porta_plan_packing packing = {PORTA_PLAN_PANEL_COLS, g->k, g->n, g->b_k, g->b_n, 0};
+        /* an f16 weight's panels hold halves, which the kernel reads from words (QUANT 2) */
+        porta_plan_packing packing = {PORTA_PLAN_PANEL_COLS, g->k, g->n, g->b_k, g->b_n, 0,
+                                      porta_lower_ref_element_bytes(lower, g->b)};
         *out = porta_lower_pack_weight(lower, node, g->b_weight_slot, &packing);
         if (out->store >= 0) return PORTA_OK;
     }
@@ -299,7 +302,10 @@ static porta_status emit_panels(porta_lower *lower, const porta_node *node,
                                                                              : PANEL_ROWS_VECTORS;
     if (g->m < rows) rows = g->m;       /* decoding (one row): no sums of repeated rows */
     step.config.n_constants = 4;
-    step.config.constants[3] = g->b_quant_block != 0;
+    /* QUANT: 1 an 8-bit weight, 2 an f16 weight's panels of halves, 0 floats */
+    step.config.constants[3] = g->b_quant_block                                  ? 1
+                               : porta_lower_ref_element_bytes(lower, bp) == 2 ? 2
+                                                                               : 0;
     step.config.constants[0] = (int32_t)rows;
     step.config.constants[2] = segments ? segments->n : 1;
     if (segments) {
@@ -397,6 +403,15 @@ static porta_status emit_gemm_as(porta_lower *lower, const porta_node *node,
         return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL,
                                 "gemm: empty product (batch %u x %u, m %u, n %u, k %u)",
                                 g->batch[0], g->batch[1], g->m, g->n, g->k);
+    /* K in several accumulating steps sums in f32 and rounds an f16 result once */
+    porta_lower_ref sums = porta_lower_staging(lower, g->out, g->k > K_PER_STEP);
+    if (sums.store != g->out.store || sums.offset != g->out.offset) {
+        porta_lower_gemm staged = *g;
+        staged.out = sums;
+        porta_status status = emit_gemm_as(lower, node, &staged, decided, segments);
+        return status != PORTA_OK ? status
+                                  : porta_lower_finish_staging(lower, node, sums, g->out);
+    }
     gemm_params p = {
         .m = g->m, .n = g->n, .k = g->k, .batch1 = g->batch[1],
         .a_b0 = g->a_batch[0], .a_b1 = g->a_batch[1], .a_m = g->a_m, .a_k = g->a_k,
@@ -412,18 +427,19 @@ static porta_status emit_gemm_as(porta_lower *lower, const porta_node *node,
     bindings[3] = aligned_binding(lower, g->out, &p.out_off);
     bindings[4] = aligned_binding(lower, p.has_res ? g->residual : g->a, &p.res_off);
     const char *outside = NULL;
-    if (!reaches_inside(g, p.a_off, g->a_batch, g->m, g->a_m, g->k, g->a_k, bindings[0].bytes))
+    if (!reaches_inside(lower, g, p.a_off, g->a_batch, g->m, g->a_m, g->k, g->a_k, bindings[0]))
         outside = "a";
-    else if (!g->b_quant_block && !reaches_inside(g, p.b_off, g->b_batch, g->k, g->b_k, g->n,
-                                                  g->b_n, bindings[1].bytes))
+    else if (!g->b_quant_block && !reaches_inside(lower, g, p.b_off, g->b_batch, g->k, g->b_k,
+                                                  g->n, g->b_n, bindings[1]))
         outside = "b";
-    else if (p.has_bias && (uint64_t)p.bias_off + g->n > bindings[2].bytes / 4)
+    else if (p.has_bias && (uint64_t)p.bias_off + g->n >
+                               bindings[2].bytes / porta_lower_ref_element_bytes(lower, bindings[2]))
         outside = "bias";
-    else if (!reaches_inside(g, p.out_off, g->out_batch, g->m, g->out_m, g->n, 1,
-                             bindings[3].bytes))
+    else if (!reaches_inside(lower, g, p.out_off, g->out_batch, g->m, g->out_m, g->n, 1,
+                             bindings[3]))
         outside = "out";
-    else if (p.has_res && !reaches_inside(g, p.res_off, g->out_batch, g->m, g->out_m, g->n, 1,
-                                          bindings[4].bytes))
+    else if (p.has_res && !reaches_inside(lower, g, p.res_off, g->out_batch, g->m, g->out_m, g->n,
+                                          1, bindings[4]))
         outside = "residual";
     if (outside)
         return porta_lower_fail(lower, node, PORTA_ERROR_INTERNAL,
@@ -576,7 +592,7 @@ static porta_status emit_projections(porta_lower *lower, const porta_fusion *gro
         uint32_t out = (uint32_t)graph->tensors[member->operands[1]].shape.dims[0];
         weights[i] = member->operands[1];
         biases[i] = member->operands[2];
-        packings[i] = (porta_plan_packing){PORTA_PLAN_PANEL_COLS, k, out, 1, k, 0};
+        packings[i] = (porta_plan_packing){PORTA_PLAN_PANEL_COLS, k, out, 1, k, 0, 4};
         segments.first_panel[i] = n / PORTA_PLAN_PANEL_COLS;
         segments.out_off[i] = (uint32_t)(out_bytes / PORTA_PLAN_ELEMENT_BYTES);
         segments.out_m[i] = out;

@@ -5,9 +5,10 @@
  * Storage: the arenas hold every intermediate at an offset chosen from liveness: buffer 0, and
  * when one binding cannot reach them all (max_buffer_bytes) further arena buffers after the
  * tensors' own, no intermediate straddling two. Each input, weight and output tensor has a buffer
- * of its own, so the host reads and writes them without touching an arena. On a device every element takes 4 bytes: f32 as float,
- * i32 as int, and f16 as a float holding an f16 value (each f16 result is rounded to f16 by the
- * step that makes it, so results match f16 arithmetic between ops). */
+ * of its own, so the host reads and writes them without touching an arena. On a device an f32 or
+ * i32 element takes 4 bytes and an f16 element 2 (kernels compute in f32 and round what they
+ * store, so results match f16 storage between ops); an 8-bit weight is laid out as
+ * graphs/quantize.h says. Every buffer and range is a whole number of 32-bit words. */
 #ifndef PORTA_PLAN_H
 #define PORTA_PLAN_H
 
@@ -17,6 +18,7 @@
 #define PORTA_PLAN_MAX_BINDINGS 12
 #define PORTA_PLAN_MAX_PARAM_BYTES 128
 #define PORTA_PLAN_MAX_DEPS 8
+/* Scratch a rule asks for holds f32 (4 bytes an element) whatever its operands are. */
 #define PORTA_PLAN_ELEMENT_BYTES 4
 
 /* How a device runs invocations, which decides the shape of a fast kernel:
@@ -87,12 +89,14 @@ typedef enum porta_plan_buffer_kind {
  * ceil(n_cols / 16) panels, each k_rows rows of 16 columns, columns past n_cols zero: float
  * ((n / 16) * k_rows + k) * 16 + n % 16 of the range. panel_cols 0: the tensor as it is.
  * quant_block > 0: an 8-bit weight, int8 values and scales as graphs/quantize.h lays them out
- * (panel_cols 0) or in panels (panel_cols 16), quant_block its block along K. */
+ * (panel_cols 0) or in panels (panel_cols 16), quant_block its block along K. element_bytes: 4
+ * for f32, 2 for f16 (panels of halves). */
 #define PORTA_PLAN_PANEL_COLS 16u
 typedef struct porta_plan_packing {
     uint32_t panel_cols;
     uint32_t k_rows, n_cols, k_stride, n_stride;
     uint32_t quant_block;
+    uint32_t element_bytes;
 } porta_plan_packing;
 
 /* An own buffer holds one tensor, except the buffers of a fused group of projections
@@ -150,6 +154,11 @@ typedef struct porta_plan {
     int n_choices;
     int n_fused;                                /* pairs of nodes lowered as one */
 } porta_plan;
+
+/* Bytes of one element of tensor t on a device (porta_dtype_size), and how a data buffer holds
+ * it (kernels.h): an 8-bit weight's words are read as words. */
+uint32_t porta_plan_element_bytes(const porta_graph *graph, porta_tensor_id t);
+porta_storage_kind porta_plan_storage_kind(const porta_graph *graph, porta_tensor_id t);
 
 /* Limits that suit most GPUs: 256 invocations, 16 KiB shared memory, 256-byte alignment. */
 porta_plan_limits porta_plan_default_limits(void);

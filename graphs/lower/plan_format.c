@@ -79,6 +79,8 @@ void porta_plan_format(const porta_plan *plan, porta_strbuf *out)
         porta_strbuf_append(out, "  b%-3d %-6s ", b, buffer_kind_name(buffer->kind));
         format_tensors(out, plan, b);
         format_bytes(out, buffer->bytes);
+        if (buffer->kind != PORTA_PLAN_ARENA && buffer->tensor >= 0)
+            porta_strbuf_append(out, "  %s", porta_dtype_name(graph->tensors[buffer->tensor].dtype));
         format_packing(out, plan, b);
         porta_strbuf_append(out, "\n");
     }
@@ -102,6 +104,10 @@ void porta_plan_format(const porta_plan *plan, porta_strbuf *out)
             porta_strbuf_append(out, " %s b%d[%" PRIu64 "+%" PRIu64 "]",
                                 (step->kernel->writes >> b) & 1 ? "w" : "r", ref->buffer,
                                 ref->offset, ref->bytes);
+            /* a data buffer holding 16-bit elements (kernels.h) */
+            porta_storage_kind kind = PORTA_STORAGE_KIND_OF(step->config.kinds, b);
+            if (kind != PORTA_STORAGE_WORD)
+                porta_strbuf_append(out, ":%s", kind == PORTA_STORAGE_F16 ? "f16" : "bf16");
         }
         if (step->n_deps) {
             porta_strbuf_append(out, "  after");

@@ -293,7 +293,8 @@ porta_status porta_lower_slice(porta_lower *lower, const porta_node *node)
     outer_inner(in, axis, &outer, &inner);
     /* one contiguous range of x when every dim before the axis is 1 */
     if (outer == 1 &&
-        porta_lower_view(lower, node, x, (uint64_t)(start * inner) * PORTA_PLAN_ELEMENT_BYTES))
+        porta_lower_view(lower, node, x,
+                         (uint64_t)(start * inner) * porta_lower_element_bytes(lower, x)))
         return PORTA_OK;
     porta_walk walk = {.rank = 2, .n_operands = 2, .dims = {outer, length * inner},
                        .strides = {{length * inner, 1}, {in->dims[axis] * inner, 1}}};

@@ -54,6 +54,22 @@ static porta_status build_options(porta_context *context, const porta_kernel_sou
         length += (size_t)wrote;
         names += n;
     }
+    /* each data buffer's storage kind (prelude.h), by the buffer's name */
+    const char *buffers = source->buffer_names ? source->buffer_names : "";
+    for (int b = 0; b < source->n_buffers; b++) {
+        while (*buffers == ' ') buffers++;
+        size_t n = strcspn(buffers, " ");
+        if (source->data_buffers >> b & 1u) {
+            int wrote = snprintf(out + length, size - length, " -D KIND_%.*s=%d", (int)n, buffers,
+                                 (int)PORTA_STORAGE_KIND_OF(config->kinds, b));
+            if (n == 0 || wrote < 0 || (size_t)wrote >= size - length)
+                return porta_error(context, PORTA_ERROR_INVALID_ARGUMENT,
+                                   "opencl: kernel %s: buffer %d has no name, or the build "
+                                   "options are too long", source->name, b);
+            length += (size_t)wrote;
+        }
+        buffers += n;
+    }
     return PORTA_OK;
 }
 

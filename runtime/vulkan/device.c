@@ -82,9 +82,13 @@ static void probe(porta_vk_instance *vk, VkPhysicalDevice physical, porta_device
     VkPhysicalDeviceShaderFloat16Int8Features float16 = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES,
     };
+    VkPhysicalDevice16BitStorageFeatures storage16 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
+        .pNext = v12 ? &float16 : NULL,
+    };
     VkPhysicalDeviceFeatures2 features = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
-        .pNext = v12 ? &float16 : NULL,
+        .pNext = &storage16,
     };
     vk->fn.vkGetPhysicalDeviceFeatures2(physical, &features);
 
@@ -121,6 +125,10 @@ static void probe(porta_vk_instance *vk, VkPhysicalDevice physical, porta_device
     caps->subgroup_size = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT)
                               ? subgroup.subgroupSize : 0;
     caps->fp16 = v12 && float16.shaderFloat16;
+    /* PORTA_VULKAN_STORAGE16=0 takes the path of devices without it (tests run both) */
+    const char *storage16_env = getenv("PORTA_VULKAN_STORAGE16");
+    caps->storage16 = storage16.storageBuffer16BitAccess &&
+                      !(storage16_env && !strcmp(storage16_env, "0"));
     caps->timestamps = limits->timestampPeriod > 0 && timestamp_bits > 0;
     caps->buffer_alignment = (uint32_t)limits->minStorageBufferOffsetAlignment;
 
@@ -196,9 +204,14 @@ static porta_status create_device(porta_context *context, porta_backend_device *
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES,
         .shaderFloat16 = device->caps.fp16,
     };
+    VkPhysicalDevice16BitStorageFeatures storage16 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
+        .pNext = device->caps.fp16 ? &float16 : NULL,
+        .storageBuffer16BitAccess = device->caps.storage16,
+    };
     VkDeviceCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-        .pNext = device->caps.fp16 ? &float16 : NULL,
+        .pNext = &storage16,
         .queueCreateInfoCount = 1,
         .pQueueCreateInfos = &queue,
     };

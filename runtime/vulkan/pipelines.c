@@ -136,14 +136,12 @@ enum {
 
 /* A binding whose block members are all NonWritable is only read; all NonReadable, only written.
  * Anything the walk cannot tell is taken as read and written (always correct, maybe slower). */
-static void reflect_access(const porta_kernel_source *source, uint32_t *out_reads,
-                           uint32_t *out_writes)
+static void reflect_access(const porta_kernel_source *source, const uint32_t *w, size_t n,
+                           uint32_t *out_reads, uint32_t *out_writes)
 {
     uint32_t all = source->n_buffers >= 32 ? ~0u : (1u << source->n_buffers) - 1;
     *out_reads = all;
     *out_writes = all;
-    const uint32_t *w = source->spirv;
-    size_t n = source->spirv_words;
     if (n < 5 || w[0] != SPV_MAGIC || w[3] == 0 || w[3] > (1u << 22)) return;
     uint32_t bound = w[3];
     /* Per id: binding + 1, decoration bits (1 non-writable, 2 non-readable), member counts. */
@@ -244,6 +242,17 @@ porta_status porta_vk_kernel_create(porta_backend_device *device, const porta_ke
     porta_context *context = device->context;
     if (!source || !config || !source->spirv || !source->spirv_words)
         return porta_error(context, PORTA_ERROR_INVALID_ARGUMENT, "kernel_create: no SPIR-V");
+    /* words only when no data buffer holds 16-bit values, else the build that stores halves
+     * where the device can, or into words with atomics (prelude.h, data buffers) */
+    const uint32_t *code = source->spirv;
+    size_t code_words = source->spirv_words;
+    if (config->kinds && device->caps.storage16 && source->spirv16) {
+        code = source->spirv16;
+        code_words = source->spirv16_words;
+    } else if (config->kinds && source->spirv_words16) {
+        code = source->spirv_words16;
+        code_words = source->spirv_words16_words;
+    }
     porta_status status = check_config(device, source, config);
     if (status != PORTA_OK) return status;
     porta_backend_kernel *kernel = calloc(1, sizeof *kernel);
@@ -251,15 +260,15 @@ porta_status porta_vk_kernel_create(porta_backend_device *device, const porta_ke
     kernel->device = device;
     kernel->source = source;
     kernel->push_bytes = (uint32_t)(source->n_params + 1) * 4;
-    reflect_access(source, &kernel->reads, &kernel->writes);
+    reflect_access(source, code, code_words, &kernel->reads, &kernel->writes);
     const porta_vk_functions *fn = &device->fn;
     VkDevice vkdevice = device->device;
     const char *call = "vkCreateShaderModule";
 
     VkShaderModuleCreateInfo module = {
         .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-        .codeSize = source->spirv_words * 4,
-        .pCode = source->spirv,
+        .codeSize = code_words * 4,
+        .pCode = code,
     };
     VkResult result = fn->vkCreateShaderModule(vkdevice, &module, NULL, &kernel->module);
     if (result != VK_SUCCESS) goto fail;
@@ -297,9 +306,10 @@ porta_status porta_vk_kernel_create(porta_backend_device *device, const porta_ke
     result = fn->vkCreatePipelineLayout(vkdevice, &layout, NULL, &kernel->layout);
     if (result != VK_SUCCESS) goto fail;
 
-    /* Constants 0..n-1, then the work-group size as constants 100, 101, 102. */
-    VkSpecializationMapEntry entries[PORTA_MAX_CONSTANTS + 3];
-    uint32_t values[PORTA_MAX_CONSTANTS + 3];
+    /* Constants 0..n-1, the work-group size as constants 100, 101, 102, then each data
+     * buffer's storage kind (PORTA_STORAGE_CONSTANT_ID + its slot). */
+    VkSpecializationMapEntry entries[PORTA_MAX_CONSTANTS + 3 + PORTA_MAX_BINDINGS];
+    uint32_t values[PORTA_MAX_CONSTANTS + 3 + PORTA_MAX_BINDINGS];
     uint32_t n_entries = 0;
     for (int i = 0; i < config->n_constants && i < PORTA_MAX_CONSTANTS; i++) {
         entries[n_entries] = (VkSpecializationMapEntry){(uint32_t)i, n_entries * 4, 4};
@@ -309,6 +319,12 @@ porta_status porta_vk_kernel_create(porta_backend_device *device, const porta_ke
         entries[n_entries] = (VkSpecializationMapEntry){100 + d, n_entries * 4, 4};
         values[n_entries++] = config->local_size[d];
     }
+    for (int b = 0; b < source->n_buffers && config->kinds; b++)   /* words only: no kinds */
+        if (source->data_buffers >> b & 1u) {
+            entries[n_entries] = (VkSpecializationMapEntry){
+                PORTA_STORAGE_CONSTANT_ID + (uint32_t)b, n_entries * 4, 4};
+            values[n_entries++] = PORTA_STORAGE_KIND_OF(config->kinds, b);
+        }
     VkSpecializationInfo specialization = {
         .mapEntryCount = n_entries,
         .pMapEntries = entries,
