@@ -62,6 +62,7 @@ const char *porta_weight_format_name(porta_weight_format format)
     case PORTA_WEIGHT_PLAIN: return "plain";
     case PORTA_WEIGHT_I8C: return "i8c";
     case PORTA_WEIGHT_Q8_0: return "q8_0";
+    case PORTA_WEIGHT_BF16: return "bf16";
     }
     return NULL;
 }

@@ -264,7 +264,7 @@ porta_status porta_graph_set_weight_format(porta_graph *graph, porta_tensor_id w
                            "porta_graph_set_weight_format: tensor %d is not a weight", (int)weight);
     if (!porta_weight_format_name(format))
         return porta_error(graph->context, PORTA_ERROR_INVALID_ARGUMENT,
-                           "porta_graph_set_weight_format: format %d is not plain, i8c or q8_0",
+                           "porta_graph_set_weight_format: format %d is not plain, i8c, q8_0 or bf16",
                            (int)format);
     graph->tensors[weight].format = format;
     graph->validated = false;

@@ -77,3 +77,14 @@ float porta_bf16_to_f32(uint16_t bits)
 {
     return f32_from_bits((uint32_t)bits << 16);
 }
+
+uint16_t porta_f32_to_bf16(float value)
+{
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((bits >> 16) | 0x40u);   /* NaN */
+    /* adding 0x7fff plus the kept half's lowest bit rounds to nearest, ties to even; a carry
+     * out of the mantissa steps the exponent, up to infinity */
+    bits += 0x7fffu + ((bits >> 16) & 1u);
+    return (uint16_t)(bits >> 16);
+}

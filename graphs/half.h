@@ -9,6 +9,9 @@
 uint16_t porta_f32_to_f16(float value);
 /* f16 → f32; exact for every input (subnormals, infinities and NaNs included). */
 float porta_f16_to_f32(uint16_t bits);
+/* f32 → bf16, rounding to nearest, ties to even (past the largest bf16: ±inf); NaN stays a
+ * quiet NaN with its sign. */
+uint16_t porta_f32_to_bf16(float value);
 /* bf16 → f32; exact: a bf16 is the upper half of an f32. */
 float porta_bf16_to_f32(uint16_t bits);
 

@@ -204,17 +204,19 @@ static porta_status parse_declaration(parser *p, porta_tensor_kind kind)
     if (!status) status = expect(p, PORTA_TOK_COLON, "':' after the name");
     if (status) return status;
     porta_dtype dtype = PORTA_F32;
-    /* an 8-bit weight (i8c, q8_0) is an f32 weight the device holds quantized */
+    /* an 8-bit weight (i8c, q8_0) is an f32 weight the device holds quantized, a bf16 one an f32
+     * weight held as bfloat16 */
     porta_weight_format format = PORTA_WEIGHT_PLAIN;
     if (is_ident(&p->tok, "f32")) dtype = PORTA_F32;
     else if (is_ident(&p->tok, "f16")) dtype = PORTA_F16;
     else if (is_ident(&p->tok, "i32")) dtype = PORTA_I32;
     else if (kind == PORTA_TENSOR_WEIGHT && is_ident(&p->tok, "i8c")) format = PORTA_WEIGHT_I8C;
     else if (kind == PORTA_TENSOR_WEIGHT && is_ident(&p->tok, "q8_0")) format = PORTA_WEIGHT_Q8_0;
+    else if (kind == PORTA_TENSOR_WEIGHT && is_ident(&p->tok, "bf16")) format = PORTA_WEIGHT_BF16;
     else if (p->tok.kind == PORTA_TOK_IDENT)
         return fail(p, p->tok.pos, PORTA_ERROR_PARSE, "unknown dtype '%.*s'; expected %s",
                     (int)p->tok.length, p->tok.text,
-                    kind == PORTA_TENSOR_WEIGHT ? "f32, f16, i32, i8c or q8_0" : "f32, f16 or i32");
+                    kind == PORTA_TENSOR_WEIGHT ? "f32, f16, i32, i8c, q8_0 or bf16" : "f32, f16 or i32");
     else return expected(p, "a dtype (f32, f16 or i32)");
     if ((status = next(p))) return status;
     porta_shape shape;

@@ -30,6 +30,14 @@ static porta_status check_weight(porta_graph *graph, porta_tensor_id t)
 {
     const porta_tensor *w = &graph->tensors[t];
     const char *format = porta_weight_format_name(w->format);
+    if (w->format == PORTA_WEIGHT_BF16) {
+        /* every kernel reads it through its data buffers, as the f32 it widens to */
+        if (w->dtype != PORTA_F32 || w->is_output)
+            return porta_graph_error_at(graph, w->pos, PORTA_ERROR_INVALID_GRAPH,
+                                        "weight '%s' is bf16: only an f32 weight that is no "
+                                        "output may be held as bf16", w->name);
+        return PORTA_OK;
+    }
     if (w->dtype != PORTA_F32 || w->shape.rank != 2 || w->is_output)
         return porta_graph_error_at(graph, w->pos, PORTA_ERROR_INVALID_GRAPH,
                                     "weight '%s' is %s: only an f32 weight of rank 2 that is no "
@@ -79,7 +87,8 @@ porta_quant_layout porta_quant_layout_of(const porta_graph *graph, porta_tensor_
 {
     const porta_tensor *w = &graph->tensors[t];
     porta_quant_layout layout = {0};
-    if (w->kind != PORTA_TENSOR_WEIGHT || !w->format || w->shape.rank != 2) return layout;
+    if (w->kind != PORTA_TENSOR_WEIGHT || !porta_weight_is_8bit(w->format) || w->shape.rank != 2)
+        return layout;
     int slot = 0;
     const porta_node *reader = first_reader(graph, t, &slot);
     bool ok, transposed = reader ? reads_transposed(graph, reader, slot, &ok) : true;
@@ -230,7 +239,7 @@ porta_status porta_graph_quantize_weights(porta_graph *graph, porta_weight_forma
     if (!graph) return PORTA_ERROR_INVALID_ARGUMENT;
     if (format == PORTA_WEIGHT_PLAIN || !porta_weight_format_name(format))
         return porta_error(graph->context, PORTA_ERROR_INVALID_ARGUMENT,
-                           "porta_graph_quantize_weights: format %d is not i8c or q8_0",
+                           "porta_graph_quantize_weights: format %d is not i8c, q8_0 or bf16",
                            (int)format);
     porta_status status = porta_graph_validate(graph);
     if (status != PORTA_OK) return status;
@@ -238,6 +247,13 @@ porta_status porta_graph_quantize_weights(porta_graph *graph, porta_weight_forma
     for (porta_tensor_id t = 0; t < graph->n_tensors; t++) {
         porta_tensor *w = &graph->tensors[t];
         if (w->kind != PORTA_TENSOR_WEIGHT || w->format) continue;
+        if (format == PORTA_WEIGHT_BF16) {
+            if (w->dtype == PORTA_F32 && !w->is_output) {
+                w->format = format;
+                count++;
+            }
+            continue;
+        }
         int slot;
         const porta_node *reader = first_reader(graph, t, &slot);
         if (!reader || slot != 1 ||

@@ -54,4 +54,10 @@ bool porta_quantize_as(const porta_quant_layout *layout, bool panels, const floa
 bool porta_dequantize_as(const porta_quant_layout *layout, bool panels, const void *in,
                          float *tensor);
 
+/* Whether a weight format holds int8 values (i8c, q8_0), not bf16 or plain floats. */
+static inline bool porta_weight_is_8bit(porta_weight_format format)
+{
+    return format == PORTA_WEIGHT_I8C || format == PORTA_WEIGHT_Q8_0;
+}
+
 #endif

@@ -18,7 +18,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: porta generate CHECKPOINT_DIR --prompt-ids ID,ID,... --max-new N\n"
             "                      [--device D] [--max-seq S] [--dtype f32|f16] [--eos ID]\n"
-            "                      [--quantize int8|q8_0]\n"
+            "                      [--quantize int8|q8_0|bf16]\n"
             "\n"
             "Imports a GPT-2 or Llama checkpoint (as porta import does), runs the prompt through\n"
             "its prefill graph and then one decode step per new token, always taking the most\n"
@@ -32,7 +32,8 @@ static void usage(FILE *out)
             "  --dtype D         f32 (default) or f16 weights and activations\n"
             "  --eos ID          stop after generating this id\n"
             "  --quantize F      hold the linear layers' weights 8-bit: int8 (one scale per\n"
-            "                    output channel) or q8_0 (a scale per 32 values)\n"
+            "                    output channel) or q8_0 (a scale per 32 values); bf16 holds\n"
+            "                    every f32 weight as bfloat16\n"
             "  --help            this text\n");
 }
 
@@ -103,8 +104,9 @@ static int parse_args(int argc, char **argv, generate_args *a)
             const char *f = argv[++i];
             if (!strcmp(f, "int8")) a->quantize = PORTA_WEIGHT_I8C;
             else if (!strcmp(f, "q8_0")) a->quantize = PORTA_WEIGHT_Q8_0;
+            else if (!strcmp(f, "bf16")) a->quantize = PORTA_WEIGHT_BF16;
             else {
-                fprintf(stderr, "porta generate: --quantize '%s': int8 or q8_0\n", f);
+                fprintf(stderr, "porta generate: --quantize '%s': int8, q8_0 or bf16\n", f);
                 return 2;
             }
         } else if (!strcmp(arg, "--dtype")) {

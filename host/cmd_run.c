@@ -30,7 +30,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: porta run FILE --device D [--weights W.safetensors] [--input NAME=PATH.npy "
             "...]\n"
-            "                 [--bind NAME=V,...] [--quantize int8|q8_0]\n"
+            "                 [--bind NAME=V,...] [--quantize int8|q8_0|bf16]\n"
             "                 [--seed N] [--check] [--profile] [--repeat N] [--out DIR] "
             "[--quiet]\n"
             "\n"
@@ -46,7 +46,8 @@ static void usage(FILE *out)
             "                        too; a dim bound by neither runs at its maximum\n"
             "  --quantize F          hold every linear's weight (and matmul's weight b) as\n"
             "                        8-bit integers with scales: int8 (one per output channel)\n"
-            "                        or q8_0 (one per block of 32 along K); docs/weights.md\n"
+            "                        or q8_0 (one per block of 32 along K); or every f32\n"
+            "                        weight as bf16 (bf16); docs/weights.md\n"
             "  --seed N              seed of the fill (default 0)\n"
             "  --check               also run the reference; print each output's errors and\n"
             "                        exit 1 when one is outside its tolerance\n"

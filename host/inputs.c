@@ -58,8 +58,9 @@ int host_inputs_quantize_option(host_inputs *inputs, const char *command, const 
 {
     if (!strcmp(text, "int8") || !strcmp(text, "i8c")) inputs->quantize = PORTA_WEIGHT_I8C;
     else if (!strcmp(text, "q8_0")) inputs->quantize = PORTA_WEIGHT_Q8_0;
+    else if (!strcmp(text, "bf16")) inputs->quantize = PORTA_WEIGHT_BF16;
     else {
-        fprintf(stderr, "%s: --quantize '%s' is not int8 or q8_0\n", command, text);
+        fprintf(stderr, "%s: --quantize '%s' is not int8, q8_0 or bf16\n", command, text);
         return 2;
     }
     return 0;

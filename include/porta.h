@@ -187,29 +187,33 @@ PORTA_API porta_status porta_graph_add_input(porta_graph *graph, const char *nam
 PORTA_API porta_status porta_graph_add_weight(porta_graph *graph, const char *name,
                                               porta_dtype dtype, const porta_shape *shape,
                                               const char *key, porta_tensor_id *out_tensor);
-/* How a weight is held on the device (docs/weights.md, "8-bit weights"). The graph sees an f32
- * weight either way: porta_program_set takes floats and quantizes them, porta_program_get
- * returns the dequantized values. PORTA_WEIGHT_I8C: int8 with one f32 scale per output channel;
- * PORTA_WEIGHT_Q8_0: int8 in blocks of 32 along the reduced dim, one f32 scale each. Only an
- * f32 weight of rank 2 read only as linear's weight or matmul's b may be quantized, and for
- * q8_0 its reduced dim must be a multiple of 32: porta_graph_validate checks. */
+/* How a weight is held on the device (docs/weights.md, "8-bit weights" and "bf16 weights").
+ * The graph sees an f32 weight either way: porta_program_set takes floats and quantizes or
+ * rounds them, porta_program_get returns the values held. PORTA_WEIGHT_I8C: int8 with one f32
+ * scale per output channel; PORTA_WEIGHT_Q8_0: int8 in blocks of 32 along the reduced dim, one
+ * f32 scale each. Only an f32 weight of rank 2 read only as linear's weight or matmul's b may
+ * be quantized, and for q8_0 its reduced dim must be a multiple of 32. PORTA_WEIGHT_BF16:
+ * bfloat16, 2 bytes a value, read by every op as the f32 it widens to exactly; any f32 weight
+ * that is no graph output may be held so. porta_graph_validate checks. */
 typedef enum porta_weight_format {
     PORTA_WEIGHT_PLAIN = 0,
     PORTA_WEIGHT_I8C = 1,
     PORTA_WEIGHT_Q8_0 = 2,
+    PORTA_WEIGHT_BF16 = 3,
 } porta_weight_format;
-/* "plain", "i8c", "q8_0"; NULL for a value outside the enum. */
+/* "plain", "i8c", "q8_0", "bf16"; NULL for a value outside the enum. */
 PORTA_API const char *porta_weight_format_name(porta_weight_format format);
 /* Sets how weight `weight` is held; the graph must be validated again. */
 PORTA_API porta_status porta_graph_set_weight_format(porta_graph *graph, porta_tensor_id weight,
                                                      porta_weight_format format);
 /* Sets every weight that may be held 8-bit (above) and is read by a linear or matmul to
  * `format`, and validates the graph again; weights that may not (a q8_0 whose reduced dim is no
- * multiple of 32, a weight something else reads as well) stay as they are. *out_count (may be
- * NULL) gets how many were set. */
+ * multiple of 32, a weight something else reads as well) stay as they are. With
+ * PORTA_WEIGHT_BF16, every plain f32 weight that is no output. *out_count (may be NULL) gets how
+ * many were set. */
 PORTA_API porta_status porta_graph_quantize_weights(porta_graph *graph, porta_weight_format format,
                                                     int *out_count);
-/* How `tensor` is held: PORTA_WEIGHT_PLAIN for anything but a quantized weight. */
+/* How `tensor` is held: PORTA_WEIGHT_PLAIN for anything but an 8-bit or bf16 weight. */
 PORTA_API porta_weight_format porta_graph_weight_format(const porta_graph *graph,
                                                         porta_tensor_id tensor);
 /* Makes dim `axis` of input `input` a dim known only at run time, named `symbol` (declared

@@ -411,6 +411,11 @@ static porta_quant_layout quant_layout(const porta_plan_packing *p)
     return (porta_quant_layout){p->quant_block, p->k_rows, p->n_cols, p->k_stride, p->n_stride};
 }
 
+static porta_status upload_held(porta_program *program, porta_tensor_id t, int buffer,
+                                const void *data, size_t bytes);
+static porta_status download_held(porta_program *program, porta_tensor_id t, int buffer,
+                                  void *data, size_t bytes);
+
 porta_status porta_program_set(porta_program *program, const char *name, const void *data,
                                size_t bytes)
 {
@@ -428,6 +433,26 @@ porta_status porta_program_set(porta_program *program, const char *name, const v
     /* a weight shared with other programs gets a buffer of its own before it changes */
     if (program->shared[buffer]) status = porta_program_own_buffer(program, buffer);
     if (status != PORTA_OK) return status;
+    if (tensor->format != PORTA_WEIGHT_BF16) return upload_held(program, t, buffer, data, bytes);
+    /* a bf16 weight: the floats rounded, then laid out as 16-bit values */
+    size_t count = bytes / sizeof(float);
+    uint16_t *held = malloc(count * sizeof *held + 2);
+    if (!held)
+        return porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+    const float *values = data;
+    for (size_t i = 0; i < count; i++) held[i] = porta_f32_to_bf16(values[i]);
+    status = upload_held(program, t, buffer, held, count * sizeof *held);
+    free(held);
+    return status;
+}
+
+/* Uploads `data`, the tensor's elements as the device holds them (16-bit for f16 and bf16),
+ * laid out in panels or quantized where its packing says. */
+static porta_status upload_held(porta_program *program, porta_tensor_id t, int buffer,
+                                const void *data, size_t bytes)
+{
+    porta_status status = PORTA_OK;
+    const porta_tensor *tensor = &program->graph->tensors[t];
     /* the tensor's own range of its buffer: a buffer may hold a group's weights (plan.h); the
      * device holds an f16 tensor as f16, so only panels and 8-bit weights are laid out here */
     const porta_plan_ref *at = &program->plan->tensor_at[t];
@@ -476,6 +501,24 @@ porta_status porta_program_get(porta_program *program, const char *name, void *d
     if (!data && bytes)
         return porta_error(porta_program_context(program), PORTA_ERROR_INVALID_ARGUMENT,
                            "porta_program_get: data is NULL");
+    const porta_tensor *tensor = &program->graph->tensors[t];
+    if (tensor->format != PORTA_WEIGHT_BF16) return download_held(program, t, buffer, data, bytes);
+    size_t count = bytes / sizeof(float);
+    uint16_t *held = malloc(count * sizeof *held + 2);
+    if (!held)
+        return porta_error(porta_program_context(program), PORTA_ERROR_OUT_OF_MEMORY, "out of memory");
+    status = download_held(program, t, buffer, held, count * sizeof *held);
+    float *values = data;
+    for (size_t i = 0; status == PORTA_OK && i < count; i++) values[i] = porta_bf16_to_f32(held[i]);
+    free(held);
+    return status;
+}
+
+/* Downloads the tensor's elements as the device holds them (upload_held's inverse). */
+static porta_status download_held(porta_program *program, porta_tensor_id t, int buffer,
+                                  void *data, size_t bytes)
+{
+    porta_status status = PORTA_OK;
     const porta_tensor *tensor = &program->graph->tensors[t];
     const porta_plan_ref *at = &program->plan->tensor_at[t];
     const porta_plan_packing *packing = &program->plan->tensor_packing[t];

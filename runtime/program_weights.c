@@ -22,8 +22,9 @@ char *porta_plan_weight_signature(const porta_graph *graph, const porta_plan *pl
         char shape[96];
         porta_shape_format(&tensor->shape, shape, sizeof shape);
         const porta_plan_packing *p = &plan->tensor_packing[t];
-        porta_strbuf_append(&text, ";%s|%s%s|%llu|%u,%u,%u,%u,%u,%u",
+        porta_strbuf_append(&text, ";%s|%s:%s%s|%llu|%u,%u,%u,%u,%u,%u",
                             tensor->key ? tensor->key : tensor->name,
+                            porta_weight_format_name(tensor->format),
                             porta_dtype_name(tensor->dtype), shape,
                             (unsigned long long)plan->tensor_at[t].offset, p->panel_cols,
                             p->k_rows, p->n_cols, p->k_stride, p->n_stride, p->quant_block);

@@ -139,7 +139,7 @@ for form, count in (('int8', 2), ('q8_0', 1)):
             expect(run.stdout.split('fnv64')[-1] != plain.stdout.split('fnv64')[-1] or
                    'fnv64' not in plain.stdout, f'--quantize {form} changed nothing: {run.stdout!r}')
 run = porta_run('run', qgraph, '--device', 'ref', '--quantize', 'int4')
-expect(run.returncode == 2 and "--quantize 'int4' is not int8 or q8_0" in run.stderr,
+expect(run.returncode == 2 and "--quantize 'int4' is not int8, q8_0 or bf16" in run.stderr,
        f'a bad --quantize: {run.stderr!r}')
 
 if failures:

@@ -73,7 +73,8 @@ static void test_carry(void **state)
     }
 }
 
-/* f16 tensors are held as floats on the device: the carry moves them unchanged. */
+/* f16 tensors are held as halves on the device, an odd count padded to a whole word: the carry
+ * moves them unchanged. */
 static void test_carry_f16(void **state)
 {
     rt_devices *all = *state;

@@ -78,13 +78,15 @@ porta_plan_limits porta_plan_default_limits(void)
 
 uint32_t porta_plan_element_bytes(const porta_graph *graph, porta_tensor_id t)
 {
+    if (graph->tensors[t].format == PORTA_WEIGHT_BF16) return 2;
     return (uint32_t)porta_dtype_size(graph->tensors[t].dtype);
 }
 
 porta_storage_kind porta_plan_storage_kind(const porta_graph *graph, porta_tensor_id t)
 {
     const porta_tensor *tensor = &graph->tensors[t];
-    if (tensor->format != PORTA_WEIGHT_PLAIN) return PORTA_STORAGE_WORD;
+    if (tensor->format == PORTA_WEIGHT_BF16) return PORTA_STORAGE_BF16;
+    if (tensor->format != PORTA_WEIGHT_PLAIN) return PORTA_STORAGE_WORD;    /* 8-bit: words */
     return tensor->dtype == PORTA_F16 ? PORTA_STORAGE_F16 : PORTA_STORAGE_WORD;
 }
 
@@ -129,10 +131,15 @@ uint32_t porta_lower_element_bytes(const porta_lower *lower, porta_tensor_id ten
     return porta_plan_element_bytes(lower->graph, tensor);
 }
 
-uint32_t porta_lower_ref_element_bytes(const porta_lower *lower, porta_lower_ref ref)
+porta_storage_kind porta_lower_ref_storage_kind(const porta_lower *lower, porta_lower_ref ref)
 {
     int t = ref.store >= 0 && ref.store < lower->n_stores ? lower->stores[ref.store].tensor : -1;
-    return t >= 0 && porta_plan_storage_kind(lower->graph, t) != PORTA_STORAGE_WORD ? 2 : 4;
+    return t >= 0 ? porta_plan_storage_kind(lower->graph, t) : PORTA_STORAGE_WORD;
+}
+
+uint32_t porta_lower_ref_element_bytes(const porta_lower *lower, porta_lower_ref ref)
+{
+    return porta_lower_ref_storage_kind(lower, ref) != PORTA_STORAGE_WORD ? 2 : 4;
 }
 
 /* Whole 32-bit words: a kernel without 16-bit stores writes a half into its word (prelude.h),

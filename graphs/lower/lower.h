@@ -137,6 +137,7 @@ uint32_t porta_lower_element_bytes(const porta_lower *lower, porta_tensor_id ten
 /* Bytes of one element of the storage a range belongs to: 2 where it holds 16-bit elements (a
  * data buffer's kind, kernels.h), else 4 (words: f32, i32, 8-bit weights, scratch). */
 uint32_t porta_lower_ref_element_bytes(const porta_lower *lower, porta_lower_ref ref);
+porta_storage_kind porta_lower_ref_storage_kind(const porta_lower *lower, porta_lower_ref ref);
 
 /* A batched matrix product, out = alpha * a x b (+ bias), emitted by matmul.c for matmul
  * and linear and shared with the rules that need a projection (additive and Luong attention).

@@ -302,10 +302,12 @@ static porta_status emit_panels(porta_lower *lower, const porta_node *node,
                                                                              : PANEL_ROWS_VECTORS;
     if (g->m < rows) rows = g->m;       /* decoding (one row): no sums of repeated rows */
     step.config.n_constants = 4;
-    /* QUANT: 1 an 8-bit weight, 2 an f16 weight's panels of halves, 0 floats */
-    step.config.constants[3] = g->b_quant_block                                  ? 1
-                               : porta_lower_ref_element_bytes(lower, bp) == 2 ? 2
-                                                                               : 0;
+    /* QUANT: 1 an 8-bit weight, 2 and 3 an f16 or bf16 weight's panels of halves, 0 floats */
+    porta_storage_kind bp_kind = porta_lower_ref_storage_kind(lower, bp);
+    step.config.constants[3] = g->b_quant_block                    ? 1
+                               : bp_kind == PORTA_STORAGE_F16  ? 2
+                               : bp_kind == PORTA_STORAGE_BF16 ? 3
+                                                               : 0;
     step.config.constants[0] = (int32_t)rows;
     step.config.constants[2] = segments ? segments->n : 1;
     if (segments) {

@@ -79,8 +79,11 @@ void porta_plan_format(const porta_plan *plan, porta_strbuf *out)
         porta_strbuf_append(out, "  b%-3d %-6s ", b, buffer_kind_name(buffer->kind));
         format_tensors(out, plan, b);
         format_bytes(out, buffer->bytes);
-        if (buffer->kind != PORTA_PLAN_ARENA && buffer->tensor >= 0)
-            porta_strbuf_append(out, "  %s", porta_dtype_name(graph->tensors[buffer->tensor].dtype));
+        if (buffer->kind != PORTA_PLAN_ARENA && buffer->tensor >= 0) {
+            const porta_tensor *held = &graph->tensors[buffer->tensor];
+            porta_strbuf_append(out, "  %s", held->format ? porta_weight_format_name(held->format)
+                                                          : porta_dtype_name(held->dtype));
+        }
         format_packing(out, plan, b);
         porta_strbuf_append(out, "\n");
     }

@@ -39,3 +39,16 @@ double porta_half_round(double x)
 {
     return porta_half_to_double(porta_half_from_double(x));
 }
+
+double porta_bfloat_round(double x)
+{
+    if (isnan(x) || isinf(x) || x == 0.0) return x;
+    double a = fabs(x);
+    int e;
+    frexp(a, &e);
+    int exponent = e - 1;                   /* a in [2^exponent, 2^(exponent+1)) */
+    if (exponent < -126) exponent = -126;   /* subnormal: multiples of 2^-133 */
+    double r = ldexp(rint(ldexp(a, 7 - exponent)), exponent - 7);   /* 8 significant bits */
+    if (r > 0x1.fep127) r = INFINITY;       /* past the largest bf16 */
+    return copysign(r, x);
+}

@@ -16,4 +16,8 @@ double porta_half_round(double x);
 static inline uint16_t porta_half_from_float(float x) { return porta_half_from_double((double)x); }
 static inline float porta_half_to_float(uint16_t h) { return (float)porta_half_to_double(h); }
 
+/* x rounded to the nearest bfloat16 (8 significant bits, f32's exponent range), ties to even;
+ * past the largest bf16, infinity. */
+double porta_bfloat_round(double x);
+
 #endif

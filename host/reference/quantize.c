@@ -13,7 +13,8 @@ const double *porta_ref_weight_held(const porta_ref_call *call, int slot, double
     const porta_tensor *w = call->in[slot];
     *owned = NULL;
     *status = PORTA_OK;
-    if (w->format == PORTA_WEIGHT_PLAIN) return call->x[slot];
+    /* plain, or bf16: the executor rounded it already (reference.c) */
+    if (w->format != PORTA_WEIGHT_I8C && w->format != PORTA_WEIGHT_Q8_0) return call->x[slot];
     /* [channels, K] with K contiguous (linear, matmul with transpose_b), else [K, channels] */
     bool k_inner = call->node->op == PORTA_OP_LINEAR ||
                    porta_node_bool(call->graph, call->node, "transpose_b");

@@ -171,17 +171,27 @@ porta_status porta_reference_run(const porta_graph *graph, porta_reference_value
             .out = values->data[node->output],
             .out_count = values->count[node->output],
         };
-        for (int k = 0; k < node->n_operands; k++) {
+        porta_status status = PORTA_OK;
+        double *rounded[PORTA_MAX_OPERANDS] = {NULL};
+        for (int k = 0; k < node->n_operands && status == PORTA_OK; k++) {
             porta_tensor_id id = node->operands[k];
             call.in[k] = id >= 0 ? &graph->tensors[id] : NULL;
             call.x[k] = id >= 0 ? values->data[id] : NULL;
+            /* a bf16 weight is read as the device holds it */
+            if (id >= 0 && graph->tensors[id].format == PORTA_WEIGHT_BF16) {
+                double *held = porta_ref_scratch(&call, values->count[id], &status);
+                for (int64_t e = 0; held && e < values->count[id]; e++)
+                    held[e] = porta_bfloat_round(values->data[id][e]);
+                call.x[k] = rounded[k] = held;
+            }
         }
         porta_ref_op_fn fn = op_functions[node->op];
+        if (status == PORTA_OK && fn) status = fn(&call);
+        for (int k = 0; k < node->n_operands; k++) free(rounded[k]);
         if (!fn)
             return porta_error(graph->context, PORTA_ERROR_UNSUPPORTED,
                                "reference: op '%s' (node '%s') has no reference implementation",
                                porta_op_get(node->op)->name, call.out_tensor->name);
-        porta_status status = fn(&call);
         if (status) return status;
         /* f32 results stay in double (the reference's precision); f16 ones are rounded. */
         if (call.out_tensor->dtype != PORTA_F32)

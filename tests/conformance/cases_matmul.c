@@ -128,6 +128,22 @@ const conformance_case conformance_cases_matmul[] = {
     {"linear",
      "graph linear_long_k\ninput x : f32[2, 300001]\nweight w : f32[5, 300001]\n"
      "weight b : f32[5]\ny = linear(x, w, b)\noutput y\n", fill_small_integers},
+    /* an f16 result of a K split into steps: summed in f32 and rounded once (exact sums of
+     * small integers, so a rounding between the steps shows) */
+    {"linear",
+     "graph linear_f16_long_k\ninput x : f16[1, 240001]\nweight w : f16[3, 240001]\n"
+     "weight b : f16[3]\ny = linear(x, w, b)\noutput y\n", fill_small_integers},
+    /* bf16 weights (held 2 bytes a value, read as f32): the tiles, a weight in panels of
+     * bf16 halves, matmul's b either way round */
+    {"linear",
+     "graph linear_bf16\ninput x : f32[5, 33]\nweight w : bf16[18, 33]\nweight b : bf16[18]\n"
+     "y = linear(x, w, b)\noutput y\n", NULL},
+    {"matmul",
+     "graph matmul_bf16_b\ninput a : f32[2, 9, 17]\nweight b : bf16[17, 11]\ny = matmul(a, b)\n"
+     "output y\n", NULL},
+    {"matmul",
+     "graph matmul_bf16_a\nweight a : bf16[7, 19]\ninput b : f32[19, 5]\ny = matmul(a, b)\n"
+     "output y\n", NULL},
     /* split K (variant splitk: partial products over ranges of K, summed with the epilogue):
      * one row, a few rows, columns that are not a panel's multiple, a bias, K of 512 to 16384 */
     {"matmul",
@@ -162,6 +178,12 @@ const conformance_case conformance_cases_matmul[] = {
     {"causal_conv1d", /* taps x channels past the loop budget: split into accumulating steps */
      "graph conv1d_many_channels\ninput x : f32[1, 3, 70000]\nweight w : f32[2, 70000, 2]\n"
      "weight b : f32[2]\ny = causal_conv1d(x, w, b)\noutput y\n", NULL},
+    {"causal_conv1d", /* the same, an f16 result: summed in f32 scratch, rounded once */
+     "graph conv1d_f16_many_channels\ninput x : f16[1, 3, 70000]\nweight w : f16[2, 70000, 2]\n"
+     "weight b : f16[2]\ny = causal_conv1d(x, w, b)\noutput y\n", NULL},
+    {"causal_conv1d",
+     "graph conv1d_bf16\ninput x : f32[2, 9, 6]\nweight w : bf16[5, 6, 2]\nweight b : bf16[5]\n"
+     "y = causal_conv1d(x, w, b)\noutput y\n", NULL},
     {"causal_conv1d", /* many taps, a few channels each: split over the taps */
      "graph conv1d_many_taps\ninput x : f32[1, 2, 3]\nweight w : f32[2, 3, 40000]\n"
      "y = causal_conv1d(x, w)\noutput y\n", NULL},

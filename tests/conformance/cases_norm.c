@@ -142,6 +142,9 @@ const conformance_case conformance_cases_norm[] = {
     {"layernorm",
      "graph layernorm_f16\ninput x : f16[5, 67]\nweight g : f16[67]\nweight b : f16[67]\n"
      "y = layernorm(x, g, b)\noutput y\n", NULL},
+    {"layernorm",
+     "graph layernorm_bf16\ninput x : f32[5, 67]\nweight g : bf16[67]\nweight b : bf16[67]\n"
+     "y = layernorm(x, g, b)\noutput y\n", NULL},
 
     /* rmsnorm */
     {"rmsnorm",

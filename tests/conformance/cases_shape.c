@@ -142,6 +142,9 @@ const conformance_case conformance_cases_shape[] = {
     {"embedding",
      "graph embedding_rank1_f16\ninput ids : i32[20]\nweight table : f16[10, 3]\n"
      "y = embedding(ids, table)\noutput y\n", fill_ids},
+    {"embedding", /* a bf16 table widened into an f32 result */
+     "graph embedding_bf16\ninput ids : i32[20]\nweight table : bf16[10, 3]\n"
+     "y = embedding(ids, table)\noutput y\n", fill_ids},
     {"embedding",
      "graph embedding_memnet\ninput ids : i32[2, 10, 6]\nweight table : f32[50, 64]\n"
      "y = embedding(ids, table)\noutput y\n", NULL},
