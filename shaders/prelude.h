@@ -182,6 +182,12 @@ float porta_ld_(int kind, uint word, uint i)
     else ST16_(name, st_i_, st_w_) }
 #endif
 #define porta_half_(bits) unpackHalf2x16(bits).x
+/* row `row` of 16 halves (kind 2: f16, 3: bf16) of a uvec4 buffer, two uvec4 a row */
+#define HALVES16(buf, row, kind) \
+    VEC16_OF(HALVES4(kind, buf[2u * (row)].x, buf[2u * (row)].y), \
+             HALVES4(kind, buf[2u * (row)].z, buf[2u * (row)].w), \
+             HALVES4(kind, buf[2u * (row) + 1u].x, buf[2u * (row) + 1u].y), \
+             HALVES4(kind, buf[2u * (row) + 1u].z, buf[2u * (row) + 1u].w))
 #define KERNEL_BEGIN(name) void main() {
 #define KERNEL_END }
 
@@ -230,14 +236,30 @@ float porta_ld_(int kind, uint word, uint i)
 #define PICK(c, a, b) select(b, a, c)
 #define readwrite
 #define INLINE inline
-/* an f16's bits as a float (the exact widening of vload_half) */
+/* an f16's bits as a float, exactly (what vload_half gives), in integer and select steps that a
+ * CPU driver vectorizes: PoCL's vload_half was a call per element that ran the panels gemm 8x
+ * slower. Subnormals through an int-to-float conversion, so no f32 subnormal is involved. */
 INLINE float porta_half_(uint bits)
 {
-    ushort h = (ushort)bits;
-    return vload_half(0, (const __private half *)&h);
+    uint em = bits & 0x7fffu;
+    float f = em < 0x400u ? (float)em * 0x1p-24f : as_float((em << 13) + 0x38000000u);
+    if (em >= 0x7c00u) f = as_float((em << 13) | 0x7f800000u);     /* inf, NaN */
+    return as_float(as_uint(f) | ((bits & 0x8000u) << 16));
 }
+/* porta_half_ on 16 at once, in vector steps */
+INLINE float16 porta_halves16_(uint16 bits)
+{
+    uint16 em = bits & 0x7fffu;
+    float16 f = select(as_float16((em << 13) + 0x38000000u), convert_float16(em) * 0x1p-24f,
+                       em < 0x400u);
+    f = select(f, as_float16((em << 13) | 0x7f800000u), em >= 0x7c00u);
+    return as_float16(as_uint16(f) | ((bits & 0x8000u) << 16));
+}
+#define HALVES16(buf, row, kind) \
+    (kind == 2 ? porta_halves16_(convert_uint16(vload16((row), (__global const ushort *)(buf)))) \
+               : as_float16(convert_uint16(vload16((row), (__global const ushort *)(buf))) << 16))
 #define LD(name, i) \
-    (KIND_##name == 1 ? vload_half((i), (__global const half *)(name)) \
+    (KIND_##name == 1 ? porta_half_(((__global const ushort *)(name))[i]) \
      : KIND_##name == 2 ? as_float((uint)((__global const ushort *)(name))[i] << 16) \
      : as_float((name)[i]))
 #define LDW(name, i) (KIND_##name == 0 ? (name)[i] : (uint)((__global const ushort *)(name))[i])

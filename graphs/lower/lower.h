@@ -72,6 +72,8 @@ porta_lower_ref porta_lower_sub(porta_lower_ref ref, uint64_t offset, uint64_t b
 porta_lower_ref porta_lower_staging(porta_lower *lower, porta_lower_ref result, bool accumulates);
 porta_status porta_lower_finish_staging(porta_lower *lower, const porta_node *node,
                                         porta_lower_ref staging, porta_lower_ref result);
+/* (porta_lower_finish_staging is a converting copy of every element of `result`'s range from
+ * `staging`, either of them 16-bit, which other rules use too.) */
 
 /* The loop budget. llvmpipe (lavapipe, rusticl) ends every loop of an invocation, silently, once
  * its loops together have run 65,535 iterations (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS); each loop

@@ -291,6 +291,15 @@ static porta_status emit_panels(porta_lower *lower, const porta_node *node,
     porta_lower_step step = porta_lower_step_init(&porta_kernel_gemm_panel, 1, 1, 1);
     step.n_bindings = 6;
     step.bindings[0] = bindings[0];
+    /* A CPU driver widens each half of a 16-bit a with scalar code, once per panel: widened
+     * once into f32 scratch instead (the same indices), the panels read floats (PoCL: the f16
+     * encoder's linears 2x faster). GPUs convert halves as they load them. */
+    if (porta_lower_limits(lower)->kind != PORTA_PLAN_GPU &&
+        porta_lower_ref_storage_kind(lower, bindings[0]) != PORTA_STORAGE_WORD) {
+        step.bindings[0] = porta_lower_scratch(lower, bindings[0].bytes / 2 * 4);
+        status = porta_lower_finish_staging(lower, node, bindings[0], step.bindings[0]);
+        if (status != PORTA_OK) return status;
+    }
     step.bindings[1] = bp;
     step.bindings[2] = bindings[2];
     step.bindings[3] = bindings[3];
