@@ -71,5 +71,5 @@ porta_status porta_lower_conv1d(porta_lower *lower, const porta_node *node)
             porta_status status = porta_lower_emit(lower, node, &step);
             if (status != PORTA_OK) return status;
         }
-    return porta_lower_finish_staging(lower, node, sums, result);
+    return porta_lower_emit_convert(lower, node, sums, result);
 }

@@ -348,13 +348,13 @@ porta_lower_ref porta_lower_staging(porta_lower *lower, porta_lower_ref result, 
     return porta_lower_scratch(lower, result.bytes / size * PORTA_PLAN_ELEMENT_BYTES);
 }
 
-porta_status porta_lower_finish_staging(porta_lower *lower, const porta_node *node,
-                                        porta_lower_ref staging, porta_lower_ref result)
+porta_status porta_lower_emit_convert(porta_lower *lower, const porta_node *node,
+                                      porta_lower_ref from, porta_lower_ref to)
 {
-    if (staging.store == result.store && staging.offset == result.offset) return PORTA_OK;
+    if (from.store == to.store && from.offset == to.offset) return PORTA_OK;
     /* copy.k converts where the kinds differ; GID(0) only, so a step covers 65535 groups */
     const uint32_t local = 64, per_step = 65535u * local;
-    uint64_t n = result.bytes / porta_lower_ref_element_bytes(lower, result);
+    uint64_t n = to.bytes / porta_lower_ref_element_bytes(lower, to);
     for (uint64_t first = 0; first < n; first += per_step) {
         struct {
             uint32_t n, src_offset, dst_offset;
@@ -362,8 +362,8 @@ porta_status porta_lower_finish_staging(porta_lower *lower, const porta_node *no
                (uint32_t)first};
         porta_lower_step step = porta_lower_step_init(&porta_kernel_copy, local, 1, 1);
         step.n_bindings = 2;
-        step.bindings[0] = staging;
-        step.bindings[1] = result;
+        step.bindings[0] = from;
+        step.bindings[1] = to;
         step.params = &p;
         step.param_bytes = sizeof p;
         step.groups[0] = porta_lower_groups(p.n, local);

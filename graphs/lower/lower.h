@@ -67,13 +67,13 @@ porta_lower_ref porta_lower_sub(porta_lower_ref ref, uint64_t offset, uint64_t b
 
 /* Where a rule whose steps accumulate into its result (a K split into steps, conv1d's ranges of
  * channels and taps) sums: the result itself when it holds 32-bit elements, else f32 scratch as
- * many elements long (accumulates false: the result). porta_lower_finish_staging then converts
- * the sums into the result, so an f16 result is rounded once, as the reference rounds it. */
+ * many elements long (accumulates false: the result). porta_lower_emit_convert then copies the
+ * sums into the result, so an f16 result is rounded once, as the reference rounds it. */
 porta_lower_ref porta_lower_staging(porta_lower *lower, porta_lower_ref result, bool accumulates);
-porta_status porta_lower_finish_staging(porta_lower *lower, const porta_node *node,
-                                        porta_lower_ref staging, porta_lower_ref result);
-/* (porta_lower_finish_staging is a converting copy of every element of `result`'s range from
- * `staging`, either of them 16-bit, which other rules use too.) */
+/* Copies every element of `to`'s range from the same index of `from`, converting where the two
+ * hold different kinds (copy.k: f32 to f16 or back); nothing when they are one range. */
+porta_status porta_lower_emit_convert(porta_lower *lower, const porta_node *node,
+                                      porta_lower_ref from, porta_lower_ref to);
 
 /* The loop budget. llvmpipe (lavapipe, rusticl) ends every loop of an invocation, silently, once
  * its loops together have run 65,535 iterations (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS); each loop

@@ -297,7 +297,7 @@ static porta_status emit_panels(porta_lower *lower, const porta_node *node,
     if (porta_lower_limits(lower)->kind != PORTA_PLAN_GPU &&
         porta_lower_ref_storage_kind(lower, bindings[0]) != PORTA_STORAGE_WORD) {
         step.bindings[0] = porta_lower_scratch(lower, bindings[0].bytes / 2 * 4);
-        status = porta_lower_finish_staging(lower, node, bindings[0], step.bindings[0]);
+        status = porta_lower_emit_convert(lower, node, bindings[0], step.bindings[0]);
         if (status != PORTA_OK) return status;
     }
     step.bindings[1] = bp;
@@ -421,7 +421,7 @@ static porta_status emit_gemm_as(porta_lower *lower, const porta_node *node,
         staged.out = sums;
         porta_status status = emit_gemm_as(lower, node, &staged, decided, segments);
         return status != PORTA_OK ? status
-                                  : porta_lower_finish_staging(lower, node, sums, g->out);
+                                  : porta_lower_emit_convert(lower, node, sums, g->out);
     }
     gemm_params p = {
         .m = g->m, .n = g->n, .k = g->k, .batch1 = g->batch[1],
